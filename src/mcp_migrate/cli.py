@@ -1,0 +1,203 @@
+"""The command line: options -> settings -> engine -> reporter. Nothing else lives here.
+
+argparse rather than typer/click: the pre-commit case runs this on every commit, and start-up
+time is most of the cost of checking one file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__, config, engine, rules
+from .config import Settings
+from .discovery import SourcePath, discover
+from .errors import UsageError
+from .model import FileResult, Finding
+
+PROGRESS_MIN_FILES = 200
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcp-migrate",
+        description="Take MCP servers from session-based deployments to the stateless 2026-07-28 protocol.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-migrate {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    common.add_argument("--select", action="append", metavar="CODES", help="only these rules (codes or prefixes, comma-separated)")
+    common.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules")
+    common.add_argument("--exclude", action="append", metavar="GLOB", help="skip paths matching the glob (repeatable)")
+    common.add_argument("--format", choices=config.FORMATS, help="report format (default: text)")
+    common.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    common.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="processes to use (default: all cores)")
+    common.add_argument("--no-progress", action="store_true", default=None, help="never show a progress bar")
+    common.add_argument("--config", metavar="FILE", help="read settings from FILE instead of the nearest config")
+    common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+
+    commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
+    fix = commands.add_parser("fix", parents=[common], help="apply fixes in place (exit 1 when anything changed or remains)")
+    fix.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes marked unsafe")
+    fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
+
+    listing = commands.add_parser("rules", help="list every rule")
+    listing.add_argument("--format", choices=config.FORMATS, default="text")
+    explain = commands.add_parser("explain", help="print one rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+    return parser
+
+
+def _positive_int(value: str) -> int:
+    try:
+        return config.check_jobs(int(value), "--jobs")
+    except (ValueError, UsageError):
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "rules":
+            return _list_rules(args.format)
+        if args.command == "explain":
+            return _explain(args.code)
+        return _lint(args)
+    except UsageError as exc:
+        print(f"mcp-migrate: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mcp-migrate: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get("MCP_MIGRATE_DEBUG"):
+            raise
+        print(
+            f"mcp-migrate: internal error: {type(exc).__name__}: {exc} "
+            "(set MCP_MIGRATE_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.isolated:
+        settings = Settings()
+    elif args.config:
+        settings = config.load(Path(args.config))
+    else:
+        found = config.find_config(Path.cwd())
+        settings = config.load(found) if found else Settings()
+    overrides: dict[str, object] = {}
+    for option in ("select", "ignore"):
+        values = getattr(args, option)
+        if values is not None:
+            overrides[option] = tuple(code for value in values for code in value.split(","))
+    if args.exclude:
+        overrides["exclude"] = settings.exclude + tuple(args.exclude)
+    for option in ("format", "output", "jobs"):
+        if getattr(args, option) is not None:
+            overrides[option] = getattr(args, option)
+    if args.no_progress:
+        overrides["progress"] = False
+    if getattr(args, "unsafe_fixes", None):
+        overrides["unsafe_fixes"] = True
+    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    where = f" (in {settings.source})" if settings.source else ""
+    return replace(
+        settings,
+        select=tuple(rules.validate_selectors(settings.select, "--select" + where)),
+        ignore=tuple(rules.validate_selectors(settings.ignore, "--ignore" + where)),
+    )
+
+
+def _lint(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    mode = engine.Mode.CHECK
+    if args.command == "fix":
+        mode = engine.Mode.DIFF if args.diff else engine.Mode.FIX
+    selected = rules.select(settings.select or None, settings.ignore)
+    sources = discover(args.paths or ["."], settings.exclude)
+    job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes)
+    with _progress(len(sources), settings) as advance:
+        results = engine.run(sources, job, settings.jobs, advance)
+    findings = engine.findings_of(results)
+    _report(results, findings, mode.value, settings)
+    changed = any(r.diff for r in results)
+    failed = findings or any(r.errors for r in results) or (mode is not engine.Mode.CHECK and changed)
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings) -> None:
+    if settings.format == "json":
+        from .report import json as reporter
+
+        text = reporter.render(results, findings, mode, settings.unsafe_fixes)
+    else:
+        from .report import text as plain
+
+        color = settings.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        text = plain.render(results, findings, mode, settings.unsafe_fixes, color)
+    if settings.output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(settings.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {settings.output}: {exc.strerror or exc}") from None
+
+
+def _progress(total: int, settings: Settings) -> AbstractContextManager[Callable[[int], None] | None]:
+    """A rich progress bar on stderr for long interactive runs; nothing otherwise."""
+    if not settings.progress or total < PROGRESS_MIN_FILES or not sys.stderr.isatty():
+        return nullcontext(None)
+    from ._progress import progress_bar
+
+    return progress_bar(total)
+
+
+def _list_rules(fmt: str) -> int:
+    all_rules = rules.all_rules()
+    if fmt == "json":
+        import json
+
+        rows = [
+            {"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
+             "fix": r.fix.value, "languages": list(r.languages)}
+            for r in all_rules
+        ]
+        print(json.dumps(rows, indent=2))
+        return EXIT_CLEAN
+    width = max(len(r.name) for r in all_rules)
+    for rule in all_rules:
+        print(f"{rule.code}  {rule.name:<{width}}  fix: {rule.fix.value:<9}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _explain(code: str) -> int:
+    rule = rules.get_rule(code)
+    print(f"# {rule.code} {rule.name}\n")
+    print(f"{rule.summary}.\n")
+    print(f"Severity: {rule.severity.value}. Fix: {rule.fix.value}. Languages: {', '.join(rule.languages)}.")
+    print(rule.docs.rstrip())
+    return EXIT_CLEAN
+
+
+def entrypoint() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,108 @@
+"""Settings: built-in defaults, then `[tool.mcp-migrate]` / `.mcp-migrate.toml`, then the CLI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()  # empty: every rule
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    format: str = "text"
+    output: str | None = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    progress: bool = True
+    unsafe_fixes: bool = False
+    source: str | None = None  # the config file the settings came from
+
+
+_LIST_KEYS = {"select", "ignore", "exclude"}
+_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes"}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.mcp-migrate.toml`, or `pyproject.toml` with a [tool.mcp-migrate] table."""
+    for directory in (start, *start.parents):
+        dedicated = directory / ".mcp-migrate.toml"
+        if dedicated.is_file():
+            return dedicated
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and b"[tool.mcp-migrate" in pyproject.read_bytes():
+            return pyproject
+    return None
+
+
+def load(path: Path) -> Settings:
+    """Read one config file into Settings; every problem is one UsageError line."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read config: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("mcp-migrate", {})
+    else:
+        table = data.get("tool", {}).get("mcp-migrate", data)
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.mcp-migrate] must be a table")
+    return from_mapping(table, f"{path}", Settings(source=str(path)))
+
+
+def from_mapping(table: dict[str, Any], where: str, base: Settings) -> Settings:
+    changes: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise UsageError(f"{where}: unknown key {raw_key!r} (known keys: {known})")
+        if key in _LIST_KEYS:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise UsageError(f"{where}: {raw_key!r} must be a list of strings")
+            changes[key] = tuple(value)
+        elif key == "format":
+            changes["format"] = check_format(value, f"{where}: 'format'")
+        elif key == "output":
+            if not isinstance(value, str):
+                raise UsageError(f"{where}: 'output' must be a string")
+            changes["output"] = value
+        elif key == "jobs":
+            changes["jobs"] = check_jobs(value, f"{where}: 'jobs'")
+        elif key == "no-progress":
+            changes["progress"] = not _bool(value, where, raw_key)
+        elif key == "unsafe-fixes":
+            changes["unsafe_fixes"] = _bool(value, where, raw_key)
+    return replace(base, **changes)
+
+
+def check_format(value: object, where: str) -> str:
+    if value not in FORMATS:
+        raise UsageError(f"{where} must be one of {', '.join(FORMATS)}, not {value!r}")
+    return str(value)
+
+
+def check_jobs(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{where} must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _bool(value: object, where: str, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"{where}: {key!r} must be true or false")
+    return value

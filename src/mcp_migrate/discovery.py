@@ -1,0 +1,136 @@
+"""Which files a run looks at.
+
+Inside a git work tree the file list comes from git itself (tracked plus untracked files that
+are not ignored), so .gitignore, .git/info/exclude and global excludes are honoured exactly.
+Elsewhere the tree is walked. Either way virtualenvs, node_modules, build and cache folders
+are skipped, no symlink is followed, and user `--exclude` globs apply.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import UsageError
+from .lang import language_of
+
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "__pypackages__",
+    "site-packages",
+    "node_modules",
+    "bower_components",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".cache",
+    ".next",
+    ".nuxt",
+    ".turbo",
+)
+
+
+@dataclass(frozen=True)
+class SourcePath:
+    path: Path  # what to open
+    display: str  # what to print: relative to the working directory, or as given
+    language: str
+
+
+def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourcePath]:
+    """Files under `paths`, in a stable order, each once."""
+    found: dict[Path, SourcePath] = {}
+    for given in paths:
+        root = Path(given)
+        if not root.exists() and not root.is_symlink():
+            raise UsageError(f"{given}: no such file or directory")
+        if root.is_dir():
+            candidates: Iterable[PurePosixPath] = _list_dir(root)
+        else:
+            candidates = [PurePosixPath()]
+        for relative in candidates:
+            path = root / relative if relative.parts else root
+            display = _display(given, relative)
+            if _excluded(display, excludes) or (relative.parts and _excluded(str(relative), DEFAULT_EXCLUDES)):
+                continue
+            language = language_of(path)
+            if language is None:
+                continue
+            if path.is_symlink():
+                if relative.parts:
+                    continue  # found while walking: never followed
+                path = path.resolve()  # named on the command line: edit the real file
+            if not path.is_file():
+                continue
+            key = path.resolve()
+            if key not in found:
+                found[key] = SourcePath(path, display, language)
+    return sorted(found.values(), key=lambda s: s.display)
+
+
+def _display(given: str, relative: PurePosixPath) -> str:
+    joined = os.path.normpath(os.path.join(given, str(relative))) if relative.parts else os.path.normpath(given)
+    return joined.replace(os.sep, "/")
+
+
+def _list_dir(root: Path) -> Iterable[PurePosixPath]:
+    listed = _git_files(root)
+    return listed if listed is not None else _walk(root)
+
+
+def _git_files(root: Path) -> list[PurePosixPath] | None:
+    """Files git would consider part of the tree below `root`; None outside a work tree."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=root,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [PurePosixPath(n) for n in dict.fromkeys(names) if n]
+
+
+def _walk(root: Path) -> Iterator[PurePosixPath]:
+    for directory, dirnames, filenames in os.walk(root):
+        base = PurePosixPath(Path(directory).relative_to(root).as_posix())
+        dirnames[:] = sorted(d for d in dirnames if not _excluded(d, DEFAULT_EXCLUDES))
+        for name in sorted(filenames):
+            yield base / name
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    """A glob matches the whole path, or any one of its leading parts or components."""
+    if not patterns:
+        return False
+    parts = PurePosixPath(path).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(path, pattern):
+            return True
+        for i, part in enumerate(parts):
+            if fnmatch.fnmatchcase(part, pattern) or fnmatch.fnmatchcase(prefixes[i], pattern):
+                return True
+    return False

@@ -1,0 +1,105 @@
+"""Applying span edits, choosing non-conflicting fixes, diffs and atomic writes."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .model import Edit, Fix
+
+
+class EditConflict(ValueError):
+    """Two edits of one fix overlap: a rule bug, never applied."""
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    """Touching spans are fine, and so is an insertion at either end of a replacement."""
+    return a.start < b.end and b.start < a.end
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply edits given in any order; raises EditConflict when two overlap."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for first, second in zip(ordered, ordered[1:]):
+        if _overlaps(first, second):
+            raise EditConflict(f"edits overlap at offsets {first.start}-{first.end}")
+    parts: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        parts.append(text[cursor : edit.start])
+        parts.append(edit.text)
+        cursor = edit.end
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def select_compatible(fixes: Sequence[Fix]) -> list[Fix]:
+    """Greedily keep fixes whose edits touch none of an earlier kept fix (ruff's approach).
+
+    Fixes left out are not lost: the engine re-checks the fixed text and offers them again.
+    """
+    kept: list[Fix] = []
+    taken: list[Edit] = []
+    for fix in fixes:
+        if any(_overlaps(edit, other) or _same_point(edit, other) for edit in fix.edits for other in taken):
+            continue
+        kept.append(fix)
+        taken.extend(fix.edits)
+    return kept
+
+
+def _same_point(a: Edit, b: Edit) -> bool:
+    """Two insertions at one offset from different fixes would have an arbitrary order."""
+    return a.start == a.end == b.start == b.end
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def is_read_only(path: Path) -> bool:
+    """True when no write bit is set: respected even when running as root."""
+    mode = path.stat().st_mode
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temp file in the same folder and rename it over the original.
+
+    The original's permission bits (and owner, when we are allowed to set it) are kept, so
+    an executable script stays executable and a reader never sees a half-written file.
+    """
+    target = path.resolve()
+    info = target.stat()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mcp-migrate", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "chown"):
+            try:
+                os.chown(tmp_name, info.st_uid, info.st_gid)
+            except PermissionError:
+                pass
+        os.replace(tmp_name, target)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise

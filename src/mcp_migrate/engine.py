@@ -1,0 +1,207 @@
+"""discover -> prefilter -> parse -> rules -> fixes -> re-parse -> atomic write.
+
+Every file is handled on its own, so a file that cannot be read, decoded, parsed or written
+is reported once and the run goes on. Fixes are applied ruff-style: the non-overlapping
+ones in one pass, then the result is parsed and checked again, until nothing more applies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from itertools import repeat
+from typing import Any
+
+from . import lang, rules
+from .discovery import SourcePath
+from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
+from .errors import ParseError
+from .model import Diagnostic, FileError, FileResult, Finding, Fix, FixSafety, Rule, Span
+from .source import LineIndex, SourceText, decode
+
+MAX_FIX_PASSES = 10
+PARALLEL_MIN_FILES = 64  # below this a process pool costs more than it saves
+
+
+class Mode(str, Enum):
+    CHECK = "check"
+    FIX = "fix"
+    DIFF = "diff"  # compute fixes, print the diff, write nothing
+
+
+@dataclass(frozen=True)
+class Job:
+    codes: tuple[str, ...]
+    mode: Mode = Mode.CHECK
+    unsafe_fixes: bool = False
+
+
+@cache
+def _rules(codes: tuple[str, ...]) -> tuple[Rule, ...]:
+    return tuple(rules.get_rule(code) for code in codes)
+
+
+def process(source: SourcePath, job: Job) -> FileResult:
+    """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
+    result = FileResult(source.display)
+    try:
+        raw = source.path.read_bytes()
+    except OSError as exc:
+        result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
+        return result
+    active = [
+        rule
+        for rule in _rules(job.codes)
+        if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
+    ]
+    if not active:
+        return result  # the prefilter: most files end here, unparsed
+    try:
+        text = decode(raw, source.language)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        result.errors.append(FileError(source.display, f"cannot decode: {exc}"))
+        return result
+    language = lang.load(source.language)
+    try:
+        parsed = language.parse(text.text, text.newline)
+    except ParseError as exc:
+        result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
+        return result
+    try:
+        diagnostics = _diagnose(language, parsed, active)
+        if job.mode is not Mode.CHECK:
+            parsed, diagnostics = _fix(result, source, text, language, parsed, diagnostics, active, job)
+    except Exception as exc:  # a rule bug must not take the rest of the run down
+        result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
+        return result
+    index = LineIndex(parsed.text)
+    severity = {rule.code: rule.severity for rule in active}
+    result.findings = [
+        Finding(d.code, source.display, d.span, d.message, severity[d.code], d.fix, _edit_spans(index, d.fix))
+        for d in diagnostics
+    ]
+    return result
+
+
+def _diagnose(language: lang.Language, parsed: Any, active: Sequence[Rule]) -> list[Diagnostic]:
+    suppressed = lang.suppressions(language.comments(parsed))
+    lines = parsed.lines
+    found = []
+    for rule in active:
+        for diagnostic in rules.checker(rule.code, language.name)(parsed):
+            if not _is_suppressed(diagnostic, suppressed, lines):
+                found.append(diagnostic)
+    return sorted(found, key=lambda d: (d.span, d.code))
+
+
+def _is_suppressed(diagnostic: Diagnostic, suppressed: dict[int, frozenset[str] | None], lines: LineIndex) -> bool:
+    """A suppression on the finding's line, or alone on the line above it."""
+    line = diagnostic.span.line
+    candidates = [line]
+    if line > 1 and lines.line_text(line - 1).lstrip().startswith(("#", "//")):
+        candidates.append(line - 1)
+    for candidate in candidates:
+        if candidate in suppressed:
+            codes = suppressed[candidate]
+            if codes is None or diagnostic.code in codes:
+                return True
+    return False
+
+
+def _fix(
+    result: FileResult,
+    source: SourcePath,
+    text: SourceText,
+    language: lang.Language,
+    parsed: Any,
+    diagnostics: list[Diagnostic],
+    active: Sequence[Rule],
+    job: Job,
+) -> tuple[Any, list[Diagnostic]]:
+    original, unchanged = text.text, (parsed, diagnostics)
+    current = original
+    for _ in range(MAX_FIX_PASSES):
+        fixes = [d.fix for d in diagnostics if _applicable(d.fix, job)]
+        if not fixes:
+            break
+        chosen = select_compatible([f for f in fixes if f is not None])
+        try:
+            candidate = apply_edits(current, [edit for fix in chosen for edit in fix.edits])
+            reparsed = language.parse(candidate, text.newline)
+        except (EditConflict, ParseError) as exc:
+            result.errors.append(
+                FileError(source.display, f"internal error: a fix produced invalid code ({exc}); file left unchanged")
+            )
+            return unchanged
+        result.fixed += len(chosen)
+        current, parsed = candidate, reparsed
+        diagnostics = _diagnose(language, parsed, active)
+    if current == original:
+        return parsed, diagnostics
+    result.diff = unified_diff(source.display, original, current)
+    if job.mode is Mode.FIX:
+        try:
+            if is_read_only(source.path):
+                raise PermissionError("file is read-only")
+            atomic_write(source.path, text.encode(current))
+        except (OSError, UnicodeEncodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            result.errors.append(FileError(source.display, f"cannot write fixes: {reason}; file left unchanged"))
+            result.fixed = 0
+            result.diff = ""
+            return unchanged
+    return parsed, diagnostics
+
+
+def _applicable(fix: Fix | None, job: Job) -> bool:
+    return fix is not None and (fix.safety is FixSafety.SAFE or job.unsafe_fixes)
+
+
+def _edit_spans(index: LineIndex, fix: Fix | None) -> tuple[tuple[Span, str], ...]:
+    if fix is None:
+        return ()
+    spans = []
+    for edit in fix.edits:
+        line, column = index.position(edit.start)
+        end_line, end_column = index.position(edit.end)
+        spans.append((Span(line, column + 1, end_line, end_column + 1), edit.text))
+    return tuple(spans)
+
+
+# -- running many files -------------------------------------------------------------------------
+def run(sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None = None) -> list[FileResult]:
+    """Results in the order of `sources`, whatever the number of processes."""
+    if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
+        results = []
+        for source in sources:
+            results.append(process(source, job))
+            if advance:
+                advance(1)
+        return results
+    chunks = _chunks(sources, jobs * 8)
+    results = []
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for chunk, chunk_results in zip(chunks, pool.map(_process_chunk, chunks, repeat(job))):
+            results.extend(chunk_results)
+            if advance:
+                advance(len(chunk))
+    return results
+
+
+def _process_chunk(chunk: Sequence[SourcePath], job: Job) -> list[FileResult]:
+    return [process(source, job) for source in chunk]
+
+
+def _chunks(items: Sequence[SourcePath], count: int) -> list[Sequence[SourcePath]]:
+    size = max(1, -(-len(items) // count))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def findings_of(results: Iterable[FileResult]) -> list[Finding]:
+    return sorted((f for r in results for f in r.findings), key=Finding.sort_key)

@@ -1,0 +1,60 @@
+"""Languages the engine understands: which files are which, and how each is parsed.
+
+Each language module is imported only when a file of that language passes the prefilter,
+so a run that parses nothing never pays for a parser import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+_SUFFIXES = {".py": "python", ".pyi": "python"}
+
+
+def language_of(path: PurePath) -> str | None:
+    return _SUFFIXES.get(path.suffix.lower())
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    # (text, newline) -> parsed file with `.text` and `.lines` (a LineIndex); raises ParseError
+    parse: Callable[[str, str], Any]
+    comments: Callable[[Any], dict[int, str]]  # parsed file -> {line: comment text}
+
+
+def _python() -> Language:
+    from .python import PythonModule
+
+    return Language("python", PythonModule, lambda module: module.comments)
+
+
+_LOADERS: dict[str, Callable[[], Language]] = {"python": _python}
+_LOADED: dict[str, Language] = {}
+
+
+def load(name: str) -> Language:
+    if name not in _LOADED:
+        _LOADED[name] = _LOADERS[name]()
+    return _LOADED[name]
+
+
+# `# mcp-migrate: ignore[MCP101, MCP102]` or a bare `# mcp-migrate: ignore`.
+_SUPPRESSION = re.compile(r"mcp-migrate:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?")
+
+
+def suppressions(comments: dict[int, str]) -> dict[int, frozenset[str] | None]:
+    """Suppressed codes by line (None: every code)."""
+    found: dict[int, frozenset[str] | None] = {}
+    for line, comment in comments.items():
+        match = _SUPPRESSION.search(comment)
+        if match is None:
+            continue
+        codes = match.group("codes")
+        found[line] = None if codes is None else frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+    return found

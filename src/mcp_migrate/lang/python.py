@@ -1,0 +1,335 @@
+"""Python parsing with libcst: positions, qualified names, scopes and argument-list edits.
+
+Rules never match by spelling: `qualified_names()` resolves a name through the module's
+imports, so `import mcp.server.fastmcp as f; f.FastMCP()` is FastMCP and a local class that
+happens to be called FastMCP is not.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import TypeVar
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from libcst._metadata_dependent import LazyValue
+
+from ..errors import ParseError
+from ..model import Edit, Span
+from ..source import LineIndex
+
+N = TypeVar("N", bound=cst.CSTNode)
+
+
+def parse(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ParseError(f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
+    except (RecursionError, ValueError) as exc:  # pathological nesting, bad encodings
+        raise ParseError(f"cannot parse: {exc}") from None
+
+
+class PythonModule:
+    """One parsed file plus the metadata rules ask for, computed once and shared."""
+
+    def __init__(self, text: str, newline: str = "\n") -> None:
+        self.text = text
+        self.newline = newline
+        self.wrapper = MetadataWrapper(parse(text), unsafe_skip_copy=True)
+        self.tree = self.wrapper.module
+        self.lines = LineIndex(text)
+        self.cache: dict[str, object] = {}  # per-file analyses shared between rules
+
+    # -- metadata -------------------------------------------------------------------------
+    @cached_property
+    def _positions(self) -> object:
+        return self.wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def _parents(self) -> object:
+        return self.wrapper.resolve(ParentNodeProvider)
+
+    @cached_property
+    def _qualified(self) -> object:
+        return self.wrapper.resolve(QualifiedNameProvider)
+
+    @cached_property
+    def _scopes(self) -> object:
+        return self.wrapper.resolve(ScopeProvider)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self._parents.get(node)  # type: ignore[attr-defined, no-any-return]
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self._scopes.get(node)  # type: ignore[attr-defined, no-any-return]
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        value = self._qualified.get(node, ())  # type: ignore[attr-defined]
+        if isinstance(value, LazyValue):  # QualifiedNameProvider resolves on first read
+            value = value()
+        return {q.name for q in value}
+
+    def resolves_to(self, node: cst.CSTNode, names: frozenset[str] | set[str]) -> bool:
+        return not self.qualified_names(node).isdisjoint(names)
+
+    def imports_any(self, prefixes: Sequence[str]) -> bool:
+        """Whether the module imports a package (or submodule) named by one of `prefixes`."""
+        for stmt in self.tree.body:
+            for small in getattr(stmt, "body", ()):
+                if isinstance(small, cst.Import):
+                    names = [_dotted(alias.name) for alias in small.names]
+                elif isinstance(small, cst.ImportFrom) and small.module is not None:
+                    names = [_dotted(small.module)]
+                else:
+                    continue
+                if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
+                    return True
+        return False
+
+    # -- positions ------------------------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        rng = self._positions[node]  # type: ignore[index]
+        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    def start(self, node: cst.CSTNode) -> int:
+        rng = self._positions[node]  # type: ignore[index]
+        return self.lines.offset(rng.start.line, rng.start.column)
+
+    def end(self, node: cst.CSTNode) -> int:
+        rng = self._positions[node]  # type: ignore[index]
+        return self.lines.offset(rng.end.line, rng.end.column)
+
+    def source(self, node: cst.CSTNode) -> str:
+        return self.text[self.start(node) : self.end(node)]
+
+    # -- traversal ------------------------------------------------------------------------
+    def walk(self, kind: type[N]) -> Iterator[N]:
+        """Every node of one type, in source order."""
+        stack: list[cst.CSTNode] = [self.tree]
+        found: list[N] = []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, kind):
+                found.append(node)
+            stack.extend(reversed(node.children))
+        yield from found
+
+    def references(self, target: cst.Name) -> list[cst.Name]:
+        """Names that read the binding created by `target` (an assignment's Name)."""
+        scope = self.scope(target)
+        if scope is None:
+            return []
+        uses: list[cst.Name] = []
+        for assignment in scope.assignments[target.value]:
+            if isinstance(assignment, Assignment) and assignment.node is target:
+                uses.extend(ref.node for ref in assignment.references if isinstance(ref.node, cst.Name))
+        return uses
+
+    def binding_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value a name was assigned, when exactly one simple assignment binds it."""
+        scope = self.scope(name)
+        if scope is None:
+            return None
+        access = next((a for a in scope.accesses[name] if a.node is name), None)
+        if access is None or len(access.referents) != 1:
+            return None
+        assignment = next(iter(access.referents))
+        if not isinstance(assignment, Assignment):
+            return None
+        holder = self.parent(assignment.node)
+        if isinstance(holder, cst.AssignTarget):
+            assign = self.parent(holder)
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+                return assign.value
+        if isinstance(holder, cst.AnnAssign):
+            return holder.value
+        return None
+
+    # -- comments -------------------------------------------------------------------------
+    @cached_property
+    def comments(self) -> dict[int, str]:
+        """Comment text by line number (real comments only, never text inside strings)."""
+        found: dict[int, str] = {}
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                if tok.type == tokenize.COMMENT:
+                    found[tok.start[0]] = tok.string
+        except (tokenize.TokenError, SyntaxError):
+            pass
+        return found
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+# -- small expression helpers ----------------------------------------------------------------
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    """The value of a plain (non f-) string literal, else None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def bool_value(node: cst.BaseExpression | None) -> bool | None:
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    return None
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def argument(call: cst.Call, name: str, position: int | None = None) -> cst.Arg | None:
+    """A keyword argument, or the positional one at `position` when given that way."""
+    found = keyword(call, name)
+    if found is None and position is not None:
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if len(positional) > position:
+            found = positional[position]
+    return found
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(arg.star for arg in call.args)
+
+
+def method_call(module: PythonModule, receiver: cst.CSTNode) -> tuple[str, cst.Call] | None:
+    """For `receiver.method(...)`, the method name and the call node."""
+    attr = module.parent(receiver)
+    if isinstance(attr, cst.Attribute) and attr.value is receiver:
+        call = module.parent(attr)
+        if isinstance(call, cst.Call) and call.func is attr:
+            return attr.attr.value, call
+    return None
+
+
+# -- argument-list edits ---------------------------------------------------------------------
+_TRAILER = re.compile(r"[ \t]*,?[ \t]*(#[^\r\n]*)?(\r\n|\r|\n)")
+
+
+def edit_arguments(
+    module: PythonModule,
+    call: cst.Call,
+    *,
+    remove: Sequence[cst.Arg] = (),
+    replace: dict[int, str] | None = None,
+    append: Sequence[str] = (),
+) -> list[Edit]:
+    """Edits that remove arguments, replace argument values and append `name=value` items.
+
+    The call's formatting is kept: a one-line call stays one line; in a call with one
+    argument per line, removed arguments take their whole line with them and appended ones
+    get a line of their own with the same indentation and trailing-comma style.
+    `replace` maps an argument's index to the new source of its value.
+    """
+    text = module.text
+    args = list(call.args)
+    removed = {id(a) for a in remove}
+    kept = [a for a in args if id(a) not in removed]
+    edits: list[Edit] = []
+    open_end = text.index("(", module.end(call.func)) + 1
+    close_start = module.end(call) - 1
+    for _ in call.rpar:  # `(FastMCP(...))`: step inside the call's own parentheses
+        close_start = text.rindex(")", 0, close_start)
+    multiline = any(c in text[open_end:close_start] for c in "\r\n")
+
+    for index, new_value in (replace or {}).items():
+        value = args[index].value
+        edits.append(Edit(module.start(value), module.end(value), new_value))
+
+    if not kept:
+        if args:  # everything goes: empty the parentheses
+            edits = [Edit(open_end, close_start, ", ".join(append))]
+            return edits
+        if append:
+            edits.append(Edit(open_end, open_end, ", ".join(append)))
+        return edits
+
+    # Removals: own lines where an argument has them, else the argument and one separator.
+    tail = len(args)
+    while tail > 0 and id(args[tail - 1]) in removed:
+        tail -= 1
+    for position, arg in enumerate(args):
+        if id(arg) not in removed:
+            continue
+        line_span = _own_lines(module, arg) if multiline else None
+        if line_span is not None:
+            edits.append(Edit(*line_span))
+        elif position < tail:
+            edits.append(Edit(module.start(arg), module.start(args[position + 1])))
+        else:  # part of a removed tail: cut from the end of the last kept argument
+            edits.append(Edit(module.end(args[tail - 1]), module.end(arg)))
+    edits = _merge_adjacent(edits)
+
+    # Appends go after the last kept argument.
+    if append:
+        last = kept[-1]
+        last_end = module.end(last)
+        if not multiline:
+            edits.append(Edit(last_end, last_end, "".join(f", {item}" for item in append)))
+        else:
+            indent = _indent_of(module, last)
+            newline = module.newline
+            line_span = _own_lines(module, last)
+            has_comma = text[last_end:].lstrip(" \t").startswith(",")
+            if line_span is not None and has_comma:
+                at = line_span[1]
+                edits.append(Edit(at, at, "".join(f"{indent}{item},{newline}" for item in append)))
+            else:
+                joined = "".join(f",{newline}{indent}{item}" for item in append)
+                edits.append(Edit(last_end, last_end, joined))
+    return edits
+
+
+def _merge_adjacent(edits: list[Edit]) -> list[Edit]:
+    """Deletions that touch become one, so appends never land between them."""
+    merged: list[Edit] = []
+    for edit in sorted(edits):
+        if merged and merged[-1].end >= edit.start and not merged[-1].text and not edit.text:
+            merged[-1] = Edit(merged[-1].start, max(merged[-1].end, edit.end))
+        else:
+            merged.append(edit)
+    return merged
+
+
+def _own_lines(module: PythonModule, arg: cst.Arg) -> tuple[int, int] | None:
+    """(start, end) of the full lines an argument occupies, when nothing else shares them."""
+    text = module.text
+    start, end = module.start(arg), module.end(arg)
+    line_start = module.lines.line_start(start)
+    if text[line_start:start].strip():
+        return None
+    trailer = _TRAILER.match(text, end)
+    if trailer is None:
+        return None
+    return line_start, trailer.end()
+
+
+def _indent_of(module: PythonModule, arg: cst.Arg) -> str:
+    start = module.start(arg)
+    prefix = module.text[module.lines.line_start(start) : start]
+    return prefix if not prefix.strip() else " " * len(prefix)

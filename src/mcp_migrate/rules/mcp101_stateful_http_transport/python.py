@@ -1,0 +1,261 @@
+"""MCP101 for Python: session-enabled Streamable HTTP in the mcp and fastmcp SDKs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ...lang.python import (
+    PythonModule,
+    argument,
+    bool_value,
+    edit_arguments,
+    keyword,
+    string_value,
+)
+from ...model import Diagnostic, Edit, Fix, FixSafety
+from ...sdk.python import (
+    HTTP,
+    RESUMABILITY_KEYWORDS,
+    SESSION_KEYWORDS,
+    STDIO,
+    Mode,
+    Sdk,
+    SessionConfig,
+    argparse_option,
+    session_configs,
+    settings_flag_writes,
+)
+
+CODE = "MCP101"
+
+# Transports whose serving call accepts (or silently ignores) `stateless_http=`.
+_FLAG_ACCEPTED_BY = {Sdk.MCP_V2: frozenset({STDIO, HTTP}), Sdk.FASTMCP: frozenset({HTTP})}
+
+
+def check(module: PythonModule) -> Iterator[Diagnostic]:
+    seen_writes: set[int] = set()
+    for config in session_configs(module):
+        if config.server is not None:
+            seen_writes.update(id(w) for w in config.server.settings_writes)
+        if not config.serves_http:
+            continue
+        if config.mode is Mode.STATEFUL:
+            yield _stateful(module, config)
+        elif config.mode is Mode.CONFIGURABLE and config.flag_arg is not None:
+            found = _configurable(module, config, config.flag_arg)
+            if found is not None:
+                yield found
+    if module.imports_any(("mcp", "fastmcp")):
+        for assign in settings_flag_writes(module):
+            if bool_value(assign.value) is False:
+                yield Diagnostic(
+                    CODE,
+                    module.span(assign),
+                    "`settings.stateless_http = False` turns protocol sessions on: every client is "
+                    "pinned to the replica that minted its session",
+                    Fix(FixSafety.SAFE, "Set `settings.stateless_http = True`", (_replace(module, assign.value, "True"),)),
+                )
+
+
+def _stateful(module: PythonModule, config: SessionConfig) -> Diagnostic:
+    call = config.call
+    cleanup = [
+        arg
+        for name in (*SESSION_KEYWORDS, *RESUMABILITY_KEYWORDS)
+        if (arg := keyword(call, name)) is not None
+    ]
+    flag = f"{config.flag}=True"
+    if config.flag_arg is None:
+        edits = edit_arguments(module, call, remove=cleanup, append=[flag])
+        how = "is not set"
+    else:
+        index = list(call.args).index(config.flag_arg)
+        edits = edit_arguments(module, call, remove=cleanup, replace={index: "True"})
+        how = "is False"
+    description = f"Set `{flag}`"
+    if cleanup:
+        removed = ", ".join(f"`{a.keyword.value}`" for a in cleanup if a.keyword is not None)
+        description += f" and remove {removed} (session-only settings)"
+    safety, caveat = _safety(config)
+    message = (
+        f"{config.label} serves Streamable HTTP with protocol sessions (`{config.flag}` {how}): "
+        "every client is pinned to the replica that holds its session"
+    )
+    return Diagnostic(CODE, module.span(call), message, Fix(safety, description + caveat, tuple(edits)))
+
+
+def _safety(config: SessionConfig) -> tuple[FixSafety, str]:
+    """A flag on a serving call whose transport is chosen at run time may reach a transport
+    that rejects it (mcp v2 `sse`, fastmcp `stdio`/`sse`)."""
+    serve, server = config.serve, config.server
+    if serve is None or server is None:
+        return FixSafety.SAFE, ""
+    accepted = _FLAG_ACCEPTED_BY[server.sdk]
+    if serve.transports is not None and serve.transports <= accepted:
+        return FixSafety.SAFE, ""
+    if serve.transports is None:
+        return FixSafety.UNSAFE, " (the transport is chosen at run time: check the other choices accept it)"
+    rejected = ", ".join(sorted(serve.transports - accepted))
+    return FixSafety.UNSAFE, f" (the transport can also be {rejected}, which rejects the keyword)"
+
+
+def _configurable(module: PythonModule, config: SessionConfig, arg: cst.Arg) -> Diagnostic | None:
+    default = flag_default_off(module, arg.value)
+    if default is None:
+        return None
+    message = (
+        f"{config.label} keeps protocol sessions unless {default.source} is set: "
+        "stateless must be the default for a multi-replica deployment"
+    )
+    fix = None
+    if default.edits:
+        fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
+    return Diagnostic(CODE, module.span(arg), message, fix)
+
+
+@dataclass
+class FlagDefault:
+    """A user-facing switch for statelessness that is off unless someone turns it on."""
+
+    source: str
+    edits: list[Edit]
+
+
+_ENV_READERS = frozenset({"os.getenv", "os.environ.get"})
+
+
+def flag_default_off(module: PythonModule, expr: cst.BaseExpression, depth: int = 0) -> FlagDefault | None:
+    """When `expr` is a flag whose default is False: where the default lives and how to flip it.
+
+    Understands argparse options (`default=False`, `action="store_true"`) and environment
+    variables compared against literals (`os.getenv("X", "false").lower() == "true"`),
+    directly or through a name bound once. Anything else is unknown (None): not reported.
+    """
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.Name):
+        value = module.binding_value(expr)
+        return None if value is None else flag_default_off(module, value, depth + 1)
+    if isinstance(expr, cst.Attribute):
+        option = argparse_option(module, expr)
+        return None if option is None else _argparse_default(module, option)
+    if isinstance(expr, cst.Comparison):
+        return _env_default(module, expr)
+    return None
+
+
+def _argparse_default(module: PythonModule, option: cst.Call) -> FlagDefault | None:
+    flags = [string_value(a.value) for a in option.args if a.keyword is None]
+    source = f"the `{flags[0]}` option" if flags and flags[0] else "the option"
+    default = keyword(option, "default")
+    if default is not None:
+        if bool_value(default.value) is False:
+            return FlagDefault(source, [_replace(module, default.value, "True")])
+        return None
+    action = keyword(option, "action")
+    if action is None or string_value(action.value) != "store_true":
+        return None
+    edits: list[Edit] = []
+    if _binds_module(module, "argparse"):  # --stateless keeps working; --no-stateless opts out
+        index = list(option.args).index(action)
+        edits = edit_arguments(
+            module, option, replace={index: "argparse.BooleanOptionalAction"}, append=["default=True"]
+        )
+    return FlagDefault(source, edits)
+
+
+def _binds_module(module: PythonModule, name: str) -> bool:
+    """`import argparse` (not `from argparse import ...`) makes `argparse.X` usable."""
+    for stmt in module.tree.body:
+        for small in getattr(stmt, "body", ()):
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value == name and alias.asname is None:
+                        return True
+    return False
+
+
+def _env_default(module: PythonModule, comparison: cst.Comparison) -> FlagDefault | None:
+    if len(comparison.comparisons) != 1:
+        return None
+    target = comparison.comparisons[0]
+    reader = next(
+        (
+            call
+            for call in _calls_in(comparison.left)
+            if module.resolves_to(call.func, _ENV_READERS)
+        ),
+        None,
+    )
+    if reader is None:
+        return None
+    variable = string_value(reader.args[0].value) if reader.args else None
+    if variable is None:
+        return None
+    literals = _string_set(target.comparator)
+    if literals is None:
+        return None
+    default_arg = argument(reader, "default", 1)
+    if default_arg is not None and string_value(default_arg.value) is None:
+        return None
+    default = string_value(default_arg.value) if default_arg else None
+    lowered = any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in ("lower", "casefold")
+        for c in _calls_in(comparison.left)
+    )
+    probe = default.lower() if (lowered and default is not None) else default
+    negated = isinstance(target.operator, (cst.NotEqual, cst.NotIn))
+    if not isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.In, cst.NotIn)):
+        return None
+    on = (probe in literals) != negated
+    if on:
+        return None
+    if negated:
+        choices = [c for c in ("true", "1", "yes") if c not in literals]
+        if not choices:
+            return FlagDefault(f"the `{variable}` environment variable", [])
+        new = choices[0]
+    else:
+        new = _ordered_strings(target.comparator)[0]
+    source = f"the `{variable}` environment variable"
+    if default_arg is not None:
+        return FlagDefault(source, [_replace_string(module, default_arg.value, new)])
+    return FlagDefault(source, edit_arguments(module, reader, append=[repr(new).replace("'", '"')]))
+
+
+def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        stack.extend(current.children)
+
+
+def _ordered_strings(node: cst.BaseExpression) -> list[str]:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [v for el in node.elements if (v := string_value(el.value)) is not None]
+    value = string_value(node)
+    return [value] if value is not None else []
+
+
+def _string_set(node: cst.BaseExpression) -> set[str] | None:
+    values = _ordered_strings(node)
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)) and len(values) != len(node.elements):
+        return None
+    return set(values) or None
+
+
+def _replace(module: PythonModule, node: cst.CSTNode, text: str) -> Edit:
+    return Edit(module.start(node), module.end(node), text)
+
+
+def _replace_string(module: PythonModule, node: cst.BaseExpression, value: str) -> Edit:
+    """Replace a string literal's value, keeping its prefix and quote style."""
+    source = module.source(node)
+    body_start = len(source) - len(source.lstrip("rRbBuU"))
+    quote = source[body_start]
+    return _replace(module, node, f"{source[:body_start]}{quote}{value}{quote}")

@@ -1,0 +1,33 @@
+from ...model import FixAvailability, Rule, Severity
+
+RULE = Rule(
+    code="MCP102",
+    name="session-lifecycle-config",
+    summary="Settings that only manage protocol sessions",
+    severity=Severity.WARNING,
+    fix=FixAvailability.SOMETIMES,
+    triggers={"python": (b"session_idle_timeout", b"max_sessions")},
+    docs='''
+## What it does
+Finds settings that only manage the life of protocol sessions: `session_idle_timeout` and
+`max_sessions` on mcp v1 `FastMCP(...)`, mcp v2 serving calls, `fastmcp` `http_app()` and
+`StreamableHTTPSessionManager(...)`.
+
+## Why
+A stateless endpoint has no sessions to time out or count: the setting is dead configuration
+that suggests the server still needs session affinity.
+
+## Example
+```python
+app = mcp.streamable_http_app(stateless_http=True, session_idle_timeout=300)
+```
+Use instead:
+```python
+app = mcp.streamable_http_app(stateless_http=True)
+```
+
+## Fix safety
+Safe when the endpoint is already stateless: the setting is removed. On a stateful endpoint
+the MCP101 fix removes it together with turning sessions off; on its own it is only reported.
+''',
+)

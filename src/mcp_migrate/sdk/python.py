@@ -1,0 +1,347 @@
+"""What the Python MCP SDKs look like, and where a module builds and serves its servers.
+
+Three server APIs serve Streamable HTTP with sessions unless told otherwise:
+mcp v1 `FastMCP` (`stateless_http` on the constructor), mcp v2 `MCPServer` (`stateless_http`
+on `run()` / `streamable_http_app()` / `run_streamable_http_async()`), and the `fastmcp`
+package (`stateless_http` on `run()` / `http_app()` / `run_http_async()`). This module finds
+each server object, follows it through assignments, module globals used in functions and
+factory functions, and records every place it is served and how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+import libcst as cst
+
+from ..lang.python import PythonModule, argument, bool_value, method_call, string_value
+
+MCP_V1_SERVER = frozenset({"mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP"})
+MCP_V2_SERVER = frozenset(
+    {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
+)
+FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
+SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
+SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
+
+# Keyword arguments that only configure sessions (MCP102) or stream resumability (MCP103).
+SESSION_KEYWORDS = ("session_idle_timeout", "max_sessions")
+RESUMABILITY_KEYWORDS = ("event_store", "retry_interval")
+
+STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"
+_TRANSPORT_KIND = {"stdio": STDIO, "streamable-http": HTTP, "http": HTTP, "sse": SSE}
+
+
+class Sdk(Enum):
+    MCP_V1 = "mcp v1 `FastMCP`"
+    MCP_V2 = "mcp v2 `MCPServer`"
+    FASTMCP = "fastmcp `FastMCP`"
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one serving method picks its transport."""
+
+    default: str | None  # the transport when none is passed (None: fixed by the method)
+    fixed: str | None = None  # the transport the method always serves
+    position: int = 0  # where `transport` sits when passed positionally
+
+
+_SERVE_METHODS: dict[Sdk, dict[str, Method]] = {
+    Sdk.MCP_V1: {
+        "run": Method(default=STDIO),
+        "streamable_http_app": Method(None, fixed=HTTP),
+        "run_streamable_http_async": Method(None, fixed=HTTP),
+        "sse_app": Method(None, fixed=SSE),
+        "run_sse_async": Method(None, fixed=SSE),
+    },
+    Sdk.FASTMCP: {
+        "run": Method(default=STDIO),
+        "run_async": Method(default=STDIO),
+        "http_app": Method(default=HTTP, position=4),
+        "run_http_async": Method(default=HTTP, position=1),
+        "streamable_http_app": Method(None, fixed=HTTP),
+        "sse_app": Method(None, fixed=SSE),
+    },
+}
+_SERVE_METHODS[Sdk.MCP_V2] = _SERVE_METHODS[Sdk.MCP_V1]
+
+# Where each SDK takes `stateless_http`: on the constructor (v1) or on the serving call.
+STATELESS_ON_CONSTRUCTOR = {Sdk.MCP_V1}
+
+
+@dataclass
+class Serve:
+    """One place a server object is served."""
+
+    call: cst.Call
+    method: str
+    transports: frozenset[str] | None  # None: chosen at run time and not knowable here
+    transport_arg: cst.Arg | None
+
+    def may_serve(self, kind: str) -> bool:
+        return self.transports is None or kind in self.transports
+
+    @property
+    def runtime_choice(self) -> bool:
+        """The transport comes from a variable, a flag or the environment."""
+        return self.transport_arg is not None and string_value(self.transport_arg.value) is None
+
+
+@dataclass
+class Server:
+    sdk: Sdk
+    ctor: cst.Call
+    serves: list[Serve] = field(default_factory=list)
+    settings_writes: list[cst.Assign] = field(default_factory=list)  # x.settings.stateless_http = ...
+
+    @property
+    def class_name(self) -> str:
+        return "MCPServer" if self.sdk is Sdk.MCP_V2 else "FastMCP"
+
+
+def servers(module: PythonModule) -> list[Server]:
+    """Every MCP server object built in the module, with its serving calls (cached per file)."""
+    cached = module.cache.get("python-servers")
+    if cached is None:
+        cached = list(_find_servers(module))
+        module.cache["python-servers"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _find_servers(module: PythonModule) -> Iterator[Server]:
+    for call in module.walk(cst.Call):
+        names = module.qualified_names(call.func)
+        sdk = (
+            Sdk.MCP_V1
+            if not names.isdisjoint(MCP_V1_SERVER)
+            else Sdk.MCP_V2
+            if not names.isdisjoint(MCP_V2_SERVER)
+            else Sdk.FASTMCP
+            if not names.isdisjoint(FASTMCP_SERVER)
+            else None
+        )
+        if sdk is None:
+            continue
+        server = Server(sdk, call)
+        for receiver in _aliases(module, call, depth=0, seen=set()):
+            _record_use(module, server, receiver)
+        yield server
+
+
+def _aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]) -> Iterator[cst.CSTNode]:
+    """Expressions that evaluate to the object `node` builds: names bound to it, their reads,
+    and calls of a factory function that returns it."""
+    if id(node) in seen or depth > 6:
+        return
+    seen.add(id(node))
+    yield node
+    parent = module.parent(node)
+    target: cst.CSTNode | None = None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign) and parent.value is node:
+        target = parent.target
+    if isinstance(target, cst.Name):
+        for use in module.references(target):
+            yield from _aliases(module, use, depth + 1, seen)
+    elif isinstance(parent, cst.Return):
+        function = _enclosing_function(module, parent)
+        if function is not None:
+            for use in module.references(function.name):
+                call = module.parent(use)
+                if isinstance(call, cst.Call) and call.func is use:
+                    yield from _aliases(module, call, depth + 1, seen)
+
+
+def _enclosing_function(module: PythonModule, node: cst.CSTNode) -> cst.FunctionDef | None:
+    current = module.parent(node)
+    while current is not None and not isinstance(current, cst.FunctionDef):
+        current = module.parent(current)
+    return current
+
+
+def _record_use(module: PythonModule, server: Server, receiver: cst.CSTNode) -> None:
+    found = method_call(module, receiver)
+    if found is not None:
+        name, call = found
+        method = _SERVE_METHODS[server.sdk].get(name)
+        if method is not None:
+            server.serves.append(_serve(module, call, name, method))
+        return
+    # receiver.settings.stateless_http = ...
+    settings = module.parent(receiver)
+    if isinstance(settings, cst.Attribute) and settings.attr.value == "settings":
+        flag = module.parent(settings)
+        if isinstance(flag, cst.Attribute) and flag.attr.value == "stateless_http":
+            target = module.parent(flag)
+            assign = module.parent(target) if isinstance(target, cst.AssignTarget) else None
+            if isinstance(assign, cst.Assign):
+                server.settings_writes.append(assign)
+
+
+def _serve(module: PythonModule, call: cst.Call, name: str, method: Method) -> Serve:
+    if method.fixed is not None:
+        return Serve(call, name, frozenset({method.fixed}), None)
+    arg = argument(call, "transport", method.position)
+    if arg is None:
+        return Serve(call, name, frozenset({method.default or STDIO}), None)
+    values = possible_strings(module, arg.value)
+    kinds = None if values is None else frozenset(_TRANSPORT_KIND.get(v, v) for v in values)
+    return Serve(call, name, kinds, arg)
+
+
+def possible_strings(module: PythonModule, expr: cst.BaseExpression, depth: int = 0) -> set[str] | None:
+    """The string values an expression can take, when the module says (literals, conditional
+    expressions, names bound once, argparse options with `choices=`); None when unknowable."""
+    if depth > 5:
+        return None
+    literal = string_value(expr)
+    if literal is not None:
+        return {literal}
+    if isinstance(expr, cst.IfExp):
+        body = possible_strings(module, expr.body, depth + 1)
+        orelse = possible_strings(module, expr.orelse, depth + 1)
+        return None if body is None or orelse is None else body | orelse
+    if isinstance(expr, cst.Name):
+        value = module.binding_value(expr)
+        return None if value is None else possible_strings(module, value, depth + 1)
+    if isinstance(expr, cst.Attribute):
+        option = argparse_option(module, expr)
+        if option is not None:
+            choices = argument(option, "choices")
+            if choices is not None and isinstance(choices.value, (cst.List, cst.Tuple, cst.Set)):
+                values = {string_value(el.value) for el in choices.value.elements}
+                if None not in values:
+                    return {v for v in values if v is not None}
+    return None
+
+
+def argparse_option(module: PythonModule, expr: cst.Attribute) -> cst.Call | None:
+    """The `parser.add_argument(...)` call that defines `args.<name>`, if there is one."""
+    wanted = expr.attr.value
+    for call in module.walk(cst.Call):
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_argument"):
+            continue
+        dest_arg = argument(call, "dest")
+        dest = string_value(dest_arg.value) if dest_arg else None
+        if dest is None:
+            flags = [string_value(a.value) or "" for a in call.args if a.keyword is None]
+            longs = [f for f in flags if f.startswith("--")]
+            chosen = longs[0] if longs else (flags[0] if flags else "")
+            dest = chosen.lstrip("-").replace("-", "_")
+        if dest == wanted:
+            return call
+    return None
+
+
+def stateless_keyword_target(server: Server, serve: Serve | None) -> cst.Call:
+    """The call that takes `stateless_http` for this server (constructor in mcp v1)."""
+    if server.sdk in STATELESS_ON_CONSTRUCTOR or serve is None:
+        return server.ctor
+    return serve.call
+
+
+def http_serves(server: Server) -> list[Serve]:
+    return [s for s in server.serves if s.may_serve(HTTP)]
+
+
+# -- where sessions are switched on or off ----------------------------------------------------
+class Mode(Enum):
+    STATELESS = "stateless"
+    STATEFUL = "stateful"  # sessions on, by default or by a literal False
+    CONFIGURABLE = "configurable"  # set from a variable, option or environment variable
+    UNKNOWN = "unknown"  # **kwargs could set it
+
+
+@dataclass
+class SessionConfig:
+    """One call that decides whether a Streamable HTTP endpoint keeps sessions."""
+
+    call: cst.Call  # the call that takes the flag
+    flag: str  # "stateless_http", or "stateless" for StreamableHTTPSessionManager
+    flag_arg: cst.Arg | None
+    mode: Mode
+    serves_http: bool
+    server: Server | None = None  # None for a bare StreamableHTTPSessionManager
+    serve: Serve | None = None  # the serving call, where the SDK takes the flag there
+
+    @property
+    def label(self) -> str:
+        if self.server is None:
+            return "`StreamableHTTPSessionManager`"
+        return self.server.sdk.value
+
+
+def session_configs(module: PythonModule) -> list[SessionConfig]:
+    cached = module.cache.get("python-session-configs")
+    if cached is None:
+        cached = list(_session_configs(module))
+        module.cache["python-session-configs"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:
+    global_stateless = _global_fastmcp_stateless(module)
+    for server in servers(module):
+        if server.sdk in STATELESS_ON_CONSTRUCTOR:
+            mode, arg = _mode(server.ctor, "stateless_http")
+            if mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
+                mode = Mode.STATELESS
+            yield SessionConfig(server.ctor, "stateless_http", arg, mode, bool(http_serves(server)), server)
+            continue
+        for serve in http_serves(server):
+            mode, arg = _mode(serve.call, "stateless_http")
+            if arg is None and server.sdk is Sdk.FASTMCP:
+                alias_mode, alias = _mode(serve.call, "stateless")
+                if alias is not None:
+                    mode, arg = alias_mode, alias
+            if mode is Mode.STATEFUL and arg is None and server.sdk is Sdk.FASTMCP and global_stateless:
+                mode = Mode.STATELESS
+            yield SessionConfig(serve.call, "stateless_http", arg, mode, True, server, serve)
+    for call in module.walk(cst.Call):
+        if module.resolves_to(call.func, SESSION_MANAGER):
+            mode, arg = _mode(call, "stateless", position=3)
+            yield SessionConfig(call, "stateless", arg, mode, True)
+
+
+def _mode(call: cst.Call, flag: str, position: int | None = None) -> tuple[Mode, cst.Arg | None]:
+    arg = argument(call, flag, position)
+    if arg is None:
+        return (Mode.UNKNOWN if any(a.star == "**" for a in call.args) else Mode.STATEFUL), None
+    value = bool_value(arg.value)
+    if value is None:
+        return Mode.CONFIGURABLE, arg
+    return (Mode.STATELESS if value else Mode.STATEFUL), arg
+
+
+def _assigned_true(assign: cst.Assign) -> bool:
+    return bool_value(assign.value) is True
+
+
+def settings_flag_writes(module: PythonModule) -> list[cst.Assign]:
+    """`<anything>.settings.stateless_http = <value>` statements, in source order."""
+    found = []
+    for assign in module.walk(cst.Assign):
+        for target in assign.targets:
+            node = target.target
+            if (
+                isinstance(node, cst.Attribute)
+                and node.attr.value == "stateless_http"
+                and isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "settings"
+            ):
+                found.append(assign)
+    return found
+
+
+def _global_fastmcp_stateless(module: PythonModule) -> bool:
+    for assign in settings_flag_writes(module):
+        target = assign.targets[0].target
+        assert isinstance(target, cst.Attribute) and isinstance(target.value, cst.Attribute)
+        if module.resolves_to(target.value.value, {"fastmcp"}) and _assigned_true(assign):
+            return True
+    return False

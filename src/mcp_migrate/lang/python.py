@@ -88,16 +88,15 @@ class PythonModule:
 
     def imports_any(self, prefixes: Sequence[str]) -> bool:
         """Whether the module imports a package (or submodule) named by one of `prefixes`."""
-        for stmt in self.tree.body:
-            for small in getattr(stmt, "body", ()):
-                if isinstance(small, cst.Import):
-                    names = [_dotted(alias.name) for alias in small.names]
-                elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                    names = [_dotted(small.module)]
-                else:
-                    continue
-                if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
-                    return True
+        for node in self.walk(cst.CSTNode):
+            if isinstance(node, cst.Import):
+                names = [_dotted(alias.name) for alias in node.names]
+            elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+                names = [_dotted(node.module)]
+            else:
+                continue
+            if any(n == p or n.startswith(p + ".") for n in names for p in prefixes):
+                return True
         return False
 
     # -- positions ------------------------------------------------------------------------
@@ -128,14 +127,15 @@ class PythonModule:
             stack.extend(reversed(node.children))
         yield from found
 
-    def references(self, target: cst.Name) -> list[cst.Name]:
-        """Names that read the binding created by `target` (an assignment's Name)."""
-        scope = self.scope(target)
+    def references(self, binding: cst.Name | cst.FunctionDef | cst.ClassDef) -> list[cst.Name]:
+        """Names that read what `binding` binds: an assignment target, a def or a class."""
+        scope = self.scope(binding)
         if scope is None:
             return []
+        name = binding.value if isinstance(binding, cst.Name) else binding.name.value
         uses: list[cst.Name] = []
-        for assignment in scope.assignments[target.value]:
-            if isinstance(assignment, Assignment) and assignment.node is target:
+        for assignment in scope.assignments[name]:
+            if isinstance(assignment, Assignment) and assignment.node is binding:
                 uses.extend(ref.node for ref in assignment.references if isinstance(ref.node, cst.Name))
         return uses
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from ..lang.python import PythonModule, edit_arguments, keyword
+from ..lang.python import PythonModule, edit_arguments
 from ..model import Diagnostic, Fix, FixSafety
-from ..sdk.python import Mode, SessionConfig, session_configs
+from ..sdk.python import Mode, SessionConfig, session_configs, session_only_arguments
 
 
 def session_only_settings(
-    module: PythonModule, code: str, names: Sequence[str], purpose: str
+    module: PythonModule, code: str, names: tuple[str, ...], purpose: str
 ) -> Iterator[Diagnostic]:
     """Report keyword arguments that only matter while sessions are on (MCP102, MCP103).
 
@@ -18,10 +18,8 @@ def session_only_settings(
     HTTP; on a stateful HTTP endpoint the MCP101 fix removes them with the flag.
     """
     for config in session_configs(module):
-        for name in names:
-            arg = keyword(config.call, name)
-            if arg is None:
-                continue
+        for arg in session_only_arguments(config.call, names):
+            name = arg.keyword.value if arg.keyword else "?"
             message = f"`{name}` only {purpose}: dead configuration once sessions are off"
             fix = None
             if config.mode is Mode.STATELESS or _never_http(config):

@@ -16,7 +16,7 @@ from enum import Enum
 
 import libcst as cst
 
-from ..lang.python import PythonModule, argument, bool_value, method_call, string_value
+from ..lang.python import PythonModule, argument, bool_value, keyword, method_call, string_value
 
 MCP_V1_SERVER = frozenset({"mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP"})
 MCP_V2_SERVER = frozenset(
@@ -29,6 +29,8 @@ SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 # Keyword arguments that only configure sessions (MCP102) or stream resumability (MCP103).
 SESSION_KEYWORDS = ("session_idle_timeout", "max_sessions")
 RESUMABILITY_KEYWORDS = ("event_store", "retry_interval")
+
+_OFF_WHEN_NONE = frozenset(RESUMABILITY_KEYWORDS)  # `event_store=None` switches resumability off
 
 STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"
 _TRANSPORT_KIND = {"stdio": STDIO, "streamable-http": HTTP, "http": HTTP, "sse": SSE}
@@ -150,7 +152,7 @@ def _aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]
     elif isinstance(parent, cst.Return):
         function = _enclosing_function(module, parent)
         if function is not None:
-            for use in module.references(function.name):
+            for use in module.references(function):
                 call = module.parent(use)
                 if isinstance(call, cst.Call) and call.func is use:
                     yield from _aliases(module, call, depth + 1, seen)
@@ -345,3 +347,16 @@ def _global_fastmcp_stateless(module: PythonModule) -> bool:
         if module.resolves_to(target.value.value, {"fastmcp"}) and _assigned_true(assign):
             return True
     return False
+
+
+def session_only_arguments(
+    call: cst.Call, names: tuple[str, ...] = (*SESSION_KEYWORDS, *RESUMABILITY_KEYWORDS)
+) -> list[cst.Arg]:
+    """Keyword arguments of `call` that only configure sessions or stream resumability."""
+    found = []
+    for name in names:
+        arg = keyword(call, name)
+        if arg is None or (name in _OFF_WHEN_NONE and isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            continue
+        found.append(arg)
+    return found

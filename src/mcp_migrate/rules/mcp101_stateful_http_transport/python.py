@@ -18,14 +18,13 @@ from ...lang.python import (
 from ...model import Diagnostic, Edit, Fix, FixSafety
 from ...sdk.python import (
     HTTP,
-    RESUMABILITY_KEYWORDS,
-    SESSION_KEYWORDS,
     STDIO,
     Mode,
     Sdk,
     SessionConfig,
     argparse_option,
     session_configs,
+    session_only_arguments,
     settings_flag_writes,
 )
 
@@ -62,11 +61,7 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
 
 def _stateful(module: PythonModule, config: SessionConfig) -> Diagnostic:
     call = config.call
-    cleanup = [
-        arg
-        for name in (*SESSION_KEYWORDS, *RESUMABILITY_KEYWORDS)
-        if (arg := keyword(call, name)) is not None
-    ]
+    cleanup = session_only_arguments(call)
     flag = f"{config.flag}=True"
     if config.flag_arg is None:
         edits = edit_arguments(module, call, remove=cleanup, append=[flag])
@@ -169,13 +164,11 @@ def _argparse_default(module: PythonModule, option: cst.Call) -> FlagDefault | N
 
 def _binds_module(module: PythonModule, name: str) -> bool:
     """`import argparse` (not `from argparse import ...`) makes `argparse.X` usable."""
-    for stmt in module.tree.body:
-        for small in getattr(stmt, "body", ()):
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if isinstance(alias.name, cst.Name) and alias.name.value == name and alias.asname is None:
-                        return True
-    return False
+    return any(
+        isinstance(alias.name, cst.Name) and alias.name.value == name and alias.asname is None
+        for node in module.walk(cst.Import)
+        for alias in node.names
+    )
 
 
 def _env_default(module: PythonModule, comparison: cst.Comparison) -> FlagDefault | None:
@@ -219,7 +212,8 @@ def _env_default(module: PythonModule, comparison: cst.Comparison) -> FlagDefaul
             return FlagDefault(f"the `{variable}` environment variable", [])
         new = choices[0]
     else:
-        new = _ordered_strings(target.comparator)[0]
+        options = _ordered_strings(target.comparator)
+        new = "true" if "true" in options else options[0]
     source = f"the `{variable}` environment variable"
     if default_arg is not None:
         return FlagDefault(source, [_replace_string(module, default_arg.value, new)])

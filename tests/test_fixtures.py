@@ -1,0 +1,95 @@
+"""Snapshot fixtures: tests/fixtures/<CODE>/<case>/.
+
+Each case holds
+- `input.<ext>`: the code as a user wrote it;
+- `findings.txt`: what `check` reports, one `line:column CODE` per line (empty: silent);
+- `expected.<ext>`: the file after `fix` (absent: `fix` must leave it alone);
+- `expected.unsafe.<ext>`: the file after `fix --unsafe-fixes` (absent: same as `expected`).
+
+Every fixed file must parse, and fixing it again must change nothing.
+Set UPDATE_SNAPSHOTS=1 to rewrite the snapshots from the tool's output (then review the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mcp_migrate import engine
+from mcp_migrate.discovery import discover
+from mcp_migrate.lang import load
+from mcp_migrate.rules import all_rules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+UPDATE = bool(os.environ.get("UPDATE_SNAPSHOTS"))
+ALL_CODES = tuple(r.code for r in all_rules())
+
+
+def _cases() -> list[Path]:
+    return sorted(p.parent for p in FIXTURES.glob("*/*/input.*"))
+
+
+def _input(case: Path) -> Path:
+    return next(case.glob("input.*"))
+
+
+def _run(path: Path, mode: engine.Mode, unsafe: bool = False) -> engine.FileResult:
+    [source] = discover([str(path)])
+    return engine.process(source, engine.Job(ALL_CODES, mode, unsafe))
+
+
+def _snapshot(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing snapshot {path} (run with UPDATE_SNAPSHOTS=1)"
+    assert actual == path.read_text(encoding="utf-8"), f"{path} differs"
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_findings(case: Path) -> None:
+    result = _run(_input(case), engine.Mode.CHECK)
+    assert not result.errors, result.errors
+    actual = "".join(f"{f.span.line}:{f.span.column} {f.code}\n" for f in result.findings)
+    _snapshot(case / "findings.txt", actual)
+    if not UPDATE:  # each case is about its own rule: it must show (or, negatives, may show) it
+        codes = {f.code for f in result.findings}
+        if actual:
+            assert case.parent.name in codes, f"{case} never reports {case.parent.name}"
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fix(case: Path, unsafe: bool, tmp_path: Path) -> None:
+    source = _input(case)
+    work = tmp_path / source.name
+    shutil.copyfile(source, work)
+    first = _run(work, engine.Mode.FIX, unsafe)
+    assert not first.errors, first.errors
+    fixed = work.read_text(encoding="utf-8")
+
+    ext = source.suffix
+    safe_snapshot = case / f"expected{ext}"
+    unsafe_snapshot = case / f"expected.unsafe{ext}"
+    if unsafe:
+        baseline = safe_snapshot.read_text(encoding="utf-8") if safe_snapshot.exists() else source.read_text("utf-8")
+        if fixed != baseline or unsafe_snapshot.exists():
+            _snapshot(unsafe_snapshot, fixed)
+    elif fixed != source.read_text(encoding="utf-8") or safe_snapshot.exists():
+        _snapshot(safe_snapshot, fixed)
+
+    load("python").parse(fixed, "\n")  # the fixed file parses
+    second = _run(work, engine.Mode.FIX, unsafe)
+    assert not second.errors and not second.diff, f"second fix changed {case}:\n{second.diff}"
+    assert work.read_text(encoding="utf-8") == fixed
+
+
+def test_every_rule_has_positive_and_negative_cases() -> None:
+    for rule in all_rules():
+        cases = sorted((FIXTURES / rule.code).glob("*/findings.txt"))
+        positives = [c for c in cases if c.read_text()]
+        negatives = [c for c in cases if not c.read_text()]
+        assert positives, f"{rule.code} has no positive fixture"
+        assert negatives, f"{rule.code} has no negative fixture"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__, config, engine, rules
 from .config import Settings
-from .discovery import SourcePath, discover
+from .discovery import discover
 from .errors import UsageError
 from .model import FileResult, Finding
 
@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
-    common.add_argument("--select", action="append", metavar="CODES", help="only these rules (codes or prefixes, comma-separated)")
+    common.add_argument(
+        "--select", action="append", metavar="CODES", help="only these rules (codes or prefixes, comma-separated)"
+    )
     common.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules")
     common.add_argument("--exclude", action="append", metavar="GLOB", help="skip paths matching the glob (repeatable)")
     common.add_argument("--format", choices=config.FORMATS, help="report format (default: text)")
@@ -46,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
     commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
-    fix = commands.add_parser("fix", parents=[common], help="apply fixes in place (exit 1 when anything changed or remains)")
+    fix = commands.add_parser(
+        "fix", parents=[common], help="apply fixes in place (exit 1 when anything changed or remains)"
+    )
     fix.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes marked unsafe")
     fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
 
@@ -174,8 +178,14 @@ def _list_rules(fmt: str) -> int:
         import json
 
         rows = [
-            {"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
-             "fix": r.fix.value, "languages": list(r.languages)}
+            {
+                "code": r.code,
+                "name": r.name,
+                "summary": r.summary,
+                "severity": r.severity.value,
+                "fix": r.fix.value,
+                "languages": list(r.languages),
+            }
             for r in all_rules
         ]
         print(json.dumps(rows, indent=2))

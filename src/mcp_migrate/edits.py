@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from .model import Edit, Fix
@@ -24,7 +26,7 @@ def _overlaps(a: Edit, b: Edit) -> bool:
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply edits given in any order; raises EditConflict when two overlap."""
     ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    for first, second in zip(ordered, ordered[1:]):
+    for first, second in pairwise(ordered):
         if _overlaps(first, second):
             raise EditConflict(f"edits overlap at offsets {first.start}-{first.end}")
     parts: list[str] = []
@@ -92,14 +94,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, stat.S_IMODE(info.st_mode))
         if hasattr(os, "chown"):
-            try:
+            with contextlib.suppress(PermissionError):
                 os.chown(tmp_name, info.st_uid, info.st_gid)
-            except PermissionError:
-                pass
         os.replace(tmp_name, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
         raise

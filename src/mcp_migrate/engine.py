@@ -7,10 +7,8 @@ ones in one pass, then the result is parsed and checked again, until nothing mor
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -55,9 +53,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     active = [
-        rule
-        for rule in _rules(job.codes)
-        if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
+        rule for rule in _rules(job.codes) if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
     ]
     if not active:
         return result  # the prefilter: most files end here, unparsed
@@ -174,7 +170,9 @@ def _edit_spans(index: LineIndex, fix: Fix | None) -> tuple[tuple[Span, str], ..
 
 
 # -- running many files -------------------------------------------------------------------------
-def run(sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None = None) -> list[FileResult]:
+def run(
+    sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None = None
+) -> list[FileResult]:
     """Results in the order of `sources`, whatever the number of processes."""
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
         results = []
@@ -183,11 +181,14 @@ def run(sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[i
             if advance:
                 advance(1)
         return results
+    import multiprocessing  # only big runs pay for the process machinery
+    from concurrent.futures import ProcessPoolExecutor
+
     chunks = _chunks(sources, jobs * 8)
     results = []
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for chunk, chunk_results in zip(chunks, pool.map(_process_chunk, chunks, repeat(job))):
+        for chunk, chunk_results in zip(chunks, pool.map(_process_chunk, chunks, repeat(job)), strict=True):
             results.extend(chunk_results)
             if advance:
                 advance(len(chunk))

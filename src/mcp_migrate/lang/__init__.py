@@ -6,7 +6,6 @@ so a run that parses nothing never pays for a parser import.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

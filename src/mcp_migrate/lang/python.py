@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TypeVar
 
 import libcst as cst
+from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
     MetadataWrapper,
@@ -24,8 +25,6 @@ from libcst.metadata import (
     Scope,
     ScopeProvider,
 )
-
-from libcst._metadata_dependent import LazyValue
 
 from ..errors import ParseError
 from ..model import Edit, Span
@@ -88,7 +87,7 @@ class PythonModule:
 
     def imports_any(self, prefixes: Sequence[str]) -> bool:
         """Whether the module imports a package (or submodule) named by one of `prefixes`."""
-        for node in self.walk(cst.CSTNode):
+        for node in self.walk((cst.Import, cst.ImportFrom)):
             if isinstance(node, cst.Import):
                 names = [_dotted(alias.name) for alias in node.names]
             elif isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
@@ -116,7 +115,7 @@ class PythonModule:
         return self.text[self.start(node) : self.end(node)]
 
     # -- traversal ------------------------------------------------------------------------
-    def walk(self, kind: type[N]) -> Iterator[N]:
+    def walk(self, kind: type[N] | tuple[type[N], ...]) -> Iterator[N]:
         """Every node of one type, in source order."""
         stack: list[cst.CSTNode] = [self.tree]
         found: list[N] = []
@@ -194,6 +193,14 @@ def bool_value(node: cst.BaseExpression | None) -> bool | None:
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return node.value == "True"
     return None
+
+
+def replace_string(module: PythonModule, node: cst.BaseExpression, value: str) -> Edit:
+    """Replace a string literal's value, keeping its prefix and quote style."""
+    source = module.source(node)
+    body = len(source) - len(source.lstrip("rRbBuU"))
+    quote = source[body : body + 3] if source[body : body + 3] in ('"""', "'''") else source[body]
+    return Edit(module.start(node), module.end(node), f"{source[:body]}{quote}{value}{quote}")
 
 
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:

@@ -6,7 +6,7 @@ from ..model import FileResult, Finding, FixSafety, Severity
 from . import Summary
 
 _RESET = "\033[0m"
-_STYLES = {"path": "\033[1m", "code": "\033[1;31m", "warn": "\033[1;33m", "fix": "\033[36m", "ok": "\033[32m", "dim": "\033[2m"}
+_STYLES = {"path": "\033[1m", "code": "\033[1;31m", "warn": "\033[1;33m", "fix": "\033[36m", "ok": "\033[32m"}
 
 
 class Painter:

@@ -9,7 +9,7 @@ RULE = Rule(
     triggers={
         "python": (b"FastMCP", b"MCPServer", b"StreamableHTTPSessionManager", b"stateless_http"),
     },
-    docs='''
+    docs="""
 ## What it does
 Finds Streamable HTTP endpoints that mint an `Mcp-Session-Id` and keep the session in
 process memory:
@@ -55,5 +55,5 @@ and `retry_interval` from the same call, which only configure sessions and resum
 Unsafe: a transport chosen at run time where the flag would reach a transport that rejects it,
 and a user-facing flag or environment variable whose default is flipped to stateless. Code
 that stores state per session needs the MCP2xx remedies as well.
-''',
+""",
 )

@@ -13,6 +13,7 @@ from ...lang.python import (
     bool_value,
     edit_arguments,
     keyword,
+    replace_string,
     string_value,
 )
 from ...model import Diagnostic, Edit, Fix, FixSafety
@@ -55,7 +56,11 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
                     module.span(assign),
                     "`settings.stateless_http = False` turns protocol sessions on: every client is "
                     "pinned to the replica that minted its session",
-                    Fix(FixSafety.SAFE, "Set `settings.stateless_http = True`", (_replace(module, assign.value, "True"),)),
+                    Fix(
+                        FixSafety.SAFE,
+                        "Set `settings.stateless_http = True`",
+                        (_replace(module, assign.value, "True"),),
+                    ),
                 )
 
 
@@ -176,11 +181,7 @@ def _env_default(module: PythonModule, comparison: cst.Comparison) -> FlagDefaul
         return None
     target = comparison.comparisons[0]
     reader = next(
-        (
-            call
-            for call in _calls_in(comparison.left)
-            if module.resolves_to(call.func, _ENV_READERS)
-        ),
+        (call for call in _calls_in(comparison.left) if module.resolves_to(call.func, _ENV_READERS)),
         None,
     )
     if reader is None:
@@ -216,7 +217,7 @@ def _env_default(module: PythonModule, comparison: cst.Comparison) -> FlagDefaul
         new = "true" if "true" in options else options[0]
     source = f"the `{variable}` environment variable"
     if default_arg is not None:
-        return FlagDefault(source, [_replace_string(module, default_arg.value, new)])
+        return FlagDefault(source, [replace_string(module, default_arg.value, new)])
     return FlagDefault(source, edit_arguments(module, reader, append=[repr(new).replace("'", '"')]))
 
 
@@ -245,11 +246,3 @@ def _string_set(node: cst.BaseExpression) -> set[str] | None:
 
 def _replace(module: PythonModule, node: cst.CSTNode, text: str) -> Edit:
     return Edit(module.start(node), module.end(node), text)
-
-
-def _replace_string(module: PythonModule, node: cst.BaseExpression, value: str) -> Edit:
-    """Replace a string literal's value, keeping its prefix and quote style."""
-    source = module.source(node)
-    body_start = len(source) - len(source.lstrip("rRbBuU"))
-    quote = source[body_start]
-    return _replace(module, node, f"{source[:body_start]}{quote}{value}{quote}")

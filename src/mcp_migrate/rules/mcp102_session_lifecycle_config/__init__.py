@@ -7,7 +7,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b"session_idle_timeout", b"max_sessions")},
-    docs='''
+    docs="""
 ## What it does
 Finds settings that only manage the life of protocol sessions: `session_idle_timeout` and
 `max_sessions` on mcp v1 `FastMCP(...)`, mcp v2 serving calls, `fastmcp` `http_app()` and
@@ -29,5 +29,5 @@ app = mcp.streamable_http_app(stateless_http=True)
 ## Fix safety
 Safe when the endpoint is already stateless: the setting is removed. On a stateful endpoint
 the MCP101 fix removes it together with turning sessions off; on its own it is only reported.
-''',
+""",
 )

@@ -7,7 +7,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b"event_store", b"retry_interval")},
-    docs='''
+    docs="""
 ## What it does
 Finds `event_store=` and `retry_interval=` on mcp v1 `FastMCP(...)`, mcp v2 serving calls,
 `fastmcp` `http_app()` and `StreamableHTTPSessionManager(...)`.
@@ -30,5 +30,5 @@ mcp = FastMCP("search", stateless_http=True)
 ## Fix safety
 Safe when the endpoint is already stateless: the argument is removed (the event store object
 itself is left for you to delete). On a stateful endpoint the MCP101 fix removes it.
-''',
+""",
 )

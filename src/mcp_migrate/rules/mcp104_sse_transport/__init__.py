@@ -7,7 +7,7 @@ RULE = Rule(
     severity=Severity.ERROR,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b'"sse"', b"'sse'", b"sse_app", b"run_sse_async", b"SseServerTransport")},
-    docs='''
+    docs="""
 ## What it does
 Finds servers on the legacy HTTP+SSE transport: `run(transport="sse")`, `sse_app()`,
 `run_sse_async()` on mcp v1 `FastMCP`, mcp v2 `MCPServer` and `fastmcp`, `http_app(transport="sse")`
@@ -34,5 +34,5 @@ Unsafe: `run(transport="sse")` (and fastmcp's `transport="sse"`) moves to statel
 HTTP, and the endpoint path changes (`/sse` + `/messages/` become `/mcp`), so clients and
 proxies must be updated. Calls with SSE-only options, `sse_app()`, `run_sse_async()` and
 `SseServerTransport` are reported with the remedy.
-''',
+""",
 )

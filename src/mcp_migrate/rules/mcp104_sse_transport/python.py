@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from ...lang.python import PythonModule, bool_value, edit_arguments, keyword, string_value
+from ...lang.python import PythonModule, bool_value, edit_arguments, keyword, replace_string, string_value
 from ...model import Diagnostic, Edit, Fix, FixSafety
 from ...sdk.python import SSE, SSE_SERVER_TRANSPORT, Sdk, Serve, Server, servers
 
@@ -43,9 +43,7 @@ def _fix(module: PythonModule, server: Server, serve: Serve) -> Fix | None:
         return None  # sse_app(), run_sse_async(): the caller mounts or awaits it, see the remedy
     if any(keyword(serve.call, option) is not None for option in _SSE_ONLY_OPTIONS):
         return None
-    literal = module.source(arg.value)
-    quote = literal[-1]
-    edits: list[Edit] = [Edit(module.start(arg.value), module.end(arg.value), f"{quote}{_HTTP_NAME[server.sdk]}{quote}")]
+    edits: list[Edit] = [replace_string(module, arg.value, _HTTP_NAME[server.sdk])]
     target = server.ctor if server.sdk is Sdk.MCP_V1 else serve.call
     flag = keyword(target, "stateless_http")
     if flag is None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__, config, engine, rules
 from .config import Settings
@@ -105,10 +106,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         found = config.find_config(Path.cwd())
         settings = config.load(found) if found else Settings()
     overrides: dict[str, object] = {}
-    for option in ("select", "ignore"):
-        values = getattr(args, option)
-        if values is not None:
-            overrides[option] = tuple(code for value in values for code in value.split(","))
+    if args.select is not None:  # --select replaces the configured selection, --ignore adds to it
+        overrides["select"] = tuple(code for value in args.select for code in value.split(","))
+    if args.ignore is not None:
+        overrides["ignore"] = settings.ignore + tuple(code for value in args.ignore for code in value.split(","))
     if args.exclude:
         overrides["exclude"] = settings.exclude + tuple(args.exclude)
     for option in ("format", "output", "jobs"):
@@ -135,32 +136,37 @@ def _lint(args: argparse.Namespace) -> int:
     selected = rules.select(settings.select or None, settings.ignore)
     sources = discover(args.paths or ["."], settings.exclude)
     job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes)
-    with _progress(len(sources), settings) as advance:
-        results = engine.run(sources, job, settings.jobs, advance)
-    findings = engine.findings_of(results)
-    _report(results, findings, mode.value, settings)
+    with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed
+        with _progress(len(sources), settings) as advance:
+            results = engine.run(sources, job, settings.jobs, advance)
+        findings = engine.findings_of(results)
+        out.write(_report(results, findings, mode.value, settings, color=out is sys.stdout and _color()))
     changed = any(r.diff for r in results)
     failed = findings or any(r.errors for r in results) or (mode is not engine.Mode.CHECK and changed)
     return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
-def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings) -> None:
+def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings, color: bool) -> str:
     if settings.format == "json":
         from .report import json as reporter
 
-        text = reporter.render(results, findings, mode, settings.unsafe_fixes)
-    else:
-        from .report import text as plain
+        return reporter.render(results, findings, mode, settings.unsafe_fixes)
+    from .report import text as plain
 
-        color = settings.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        text = plain.render(results, findings, mode, settings.unsafe_fixes, color)
-    if settings.output is None:
-        sys.stdout.write(text)
-        return
+    return plain.render(results, findings, mode, settings.unsafe_fixes, color)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _open_output(output: str | None) -> AbstractContextManager[TextIO]:
+    if output is None:
+        return nullcontext(sys.stdout)
     try:
-        Path(settings.output).write_text(text, encoding="utf-8")
+        return open(output, "w", encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"--output {settings.output}: {exc.strerror or exc}") from None
+        raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
 
 
 def _progress(total: int, settings: Settings) -> AbstractContextManager[Callable[[int], None] | None]:

@@ -42,9 +42,20 @@ def find_config(start: Path) -> Path | None:
         if dedicated.is_file():
             return dedicated
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and b"[tool.mcp-migrate" in pyproject.read_bytes():
+        if pyproject.is_file() and _has_our_table(pyproject):
             return pyproject
     return None
+
+
+def _has_our_table(pyproject: Path) -> bool:
+    raw = pyproject.read_bytes()
+    if b"mcp-migrate" not in raw:  # most pyproject files: no TOML parse needed
+        return False
+    try:
+        tool = tomllib.loads(raw.decode("utf-8")).get("tool")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # ours or not, load() reports it clearly
+    return isinstance(tool, dict) and "mcp-migrate" in tool
 
 
 def load(path: Path) -> Settings:
@@ -55,10 +66,11 @@ def load(path: Path) -> Settings:
         raise UsageError(f"{path}: cannot read config: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("mcp-migrate", {})
-    else:
-        table = data.get("tool", {}).get("mcp-migrate", data)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{path}: 'tool' must be a table")
+    # pyproject.toml: only our table; .mcp-migrate.toml: our table or top-level keys
+    table = tool.get("mcp-migrate", {} if path.name == "pyproject.toml" else data)
     if not isinstance(table, dict):
         raise UsageError(f"{path}: [tool.mcp-migrate] must be a table")
     return from_mapping(table, f"{path}", Settings(source=str(path)))

@@ -56,6 +56,7 @@ class SourcePath:
 def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourcePath]:
     """Files under `paths`, in a stable order, each once."""
     found: dict[Path, SourcePath] = {}
+    cwd = Path.cwd()
     for given in paths:
         root = Path(given)
         if not root.exists() and not root.is_symlink():
@@ -67,7 +68,9 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
         for relative in candidates:
             path = root / relative if relative.parts else root
             display = _display(given, relative)
-            if _excluded(display, excludes) or (relative.parts and _excluded(str(relative), DEFAULT_EXCLUDES)):
+            if relative.parts and _excluded(str(relative), DEFAULT_EXCLUDES):
+                continue
+            if excludes and (_excluded(display, excludes) or _excluded(_from_cwd(path, cwd), excludes)):
                 continue
             language = language_of(path)
             if language is None:
@@ -87,6 +90,14 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
 def _display(given: str, relative: PurePosixPath) -> str:
     joined = os.path.normpath(os.path.join(given, str(relative))) if relative.parts else os.path.normpath(given)
     return joined.replace(os.sep, "/")
+
+
+def _from_cwd(path: Path, cwd: Path) -> str:
+    """The path relative to the working directory, so globs match however it was spelled."""
+    try:
+        return path.absolute().relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _list_dir(root: Path) -> Iterable[PurePosixPath]:

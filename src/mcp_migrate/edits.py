@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from .model import Edit, Fix
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # str.splitlines() also splits on \f, \v, ...
 
 
 class EditConflict(ValueError):
@@ -61,10 +64,10 @@ def _same_point(a: Edit, b: Edit) -> bool:
 
 def unified_diff(path: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
+        _LINES.findall(before),
+        _LINES.findall(after),
+        fromfile=path if path.startswith("/") else f"a/{path}",
+        tofile=path if path.startswith("/") else f"b/{path}",
     )
     out = []
     for line in lines:

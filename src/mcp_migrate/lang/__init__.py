@@ -43,8 +43,10 @@ def load(name: str) -> Language:
     return _LOADED[name]
 
 
-# `# mcp-migrate: ignore[MCP101, MCP102]` or a bare `# mcp-migrate: ignore`.
-_SUPPRESSION = re.compile(r"mcp-migrate:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?")
+# `# mcp-migrate: ignore[MCP101, MCP102]`, or a bare `# mcp-migrate: ignore` (then only
+# white space or a reason may follow). A malformed code list suppresses nothing.
+_SUPPRESSION = re.compile(r"mcp-migrate:\s*ignore(?P<rest>.*)$")
+_CODE_LIST = re.compile(r"\s*\[\s*(?P<codes>MCP\d+(?:\s*,\s*MCP\d+)*)\s*,?\s*\]", re.IGNORECASE)
 
 
 def suppressions(comments: dict[int, str]) -> dict[int, frozenset[str] | None]:
@@ -54,6 +56,12 @@ def suppressions(comments: dict[int, str]) -> dict[int, frozenset[str] | None]:
         match = _SUPPRESSION.search(comment)
         if match is None:
             continue
-        codes = match.group("codes")
-        found[line] = None if codes is None else frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+        rest = match.group("rest")
+        if not rest.strip().startswith("["):
+            if not rest or rest[0].isspace():
+                found[line] = None
+            continue
+        codes = _CODE_LIST.match(rest)
+        if codes is not None:
+            found[line] = frozenset(c.strip().upper() for c in codes.group("codes").split(","))
     return found

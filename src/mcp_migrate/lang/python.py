@@ -259,9 +259,7 @@ def edit_arguments(
     kept = [a for a in args if id(a) not in removed]
     edits: list[Edit] = []
     open_end = text.index("(", module.end(call.func)) + 1
-    close_start = module.end(call) - 1
-    for _ in call.rpar:  # `(FastMCP(...))`: step inside the call's own parentheses
-        close_start = text.rindex(")", 0, close_start)
+    close_start = module.end(call) - 1  # positions exclude parentheses around the call
     multiline = any(c in text[open_end:close_start] for c in "\r\n")
 
     for index, new_value in (replace or {}).items():
@@ -276,17 +274,22 @@ def edit_arguments(
             edits.append(Edit(open_end, open_end, ", ".join(append)))
         return edits
 
-    # Removals: own lines where an argument has them, else the argument and one separator.
+    # Removals: whole lines where every argument on them goes, else argument + one separator.
     tail = len(args)
     while tail > 0 and id(args[tail - 1]) in removed:
         tail -= 1
+    with_lines: set[int] = set()
+    if multiline:
+        for group in _by_start_line(module, args):
+            if all(id(a) in removed for a in group):
+                line_span = _own_lines(module, group[0], group[-1])
+                if line_span is not None:
+                    edits.append(Edit(*line_span))
+                    with_lines.update(id(a) for a in group)
     for position, arg in enumerate(args):
-        if id(arg) not in removed:
+        if id(arg) not in removed or id(arg) in with_lines:
             continue
-        line_span = _own_lines(module, arg) if multiline else None
-        if line_span is not None:
-            edits.append(Edit(*line_span))
-        elif position < tail:
+        if position < tail:
             edits.append(Edit(module.start(arg), module.start(args[position + 1])))
         else:  # part of a removed tail: cut from the end of the last kept argument
             edits.append(Edit(module.end(args[tail - 1]), module.end(arg)))
@@ -301,10 +304,10 @@ def edit_arguments(
         else:
             indent = _indent_of(module, last)
             newline = module.newline
-            line_span = _own_lines(module, last)
+            line_span = _own_lines(module, last, last)
             has_comma = text[last_end:].lstrip(" \t").startswith(",")
-            if line_span is not None and has_comma:
-                at = line_span[1]
+            at = line_span[1] if line_span is not None else -1
+            if line_span is not None and has_comma and not any(e.start < at < e.end for e in edits):
                 edits.append(Edit(at, at, "".join(f"{indent}{item},{newline}" for item in append)))
             else:
                 joined = "".join(f",{newline}{indent}{item}" for item in append)
@@ -323,10 +326,17 @@ def _merge_adjacent(edits: list[Edit]) -> list[Edit]:
     return merged
 
 
-def _own_lines(module: PythonModule, arg: cst.Arg) -> tuple[int, int] | None:
-    """(start, end) of the full lines an argument occupies, when nothing else shares them."""
+def _by_start_line(module: PythonModule, args: Sequence[cst.Arg]) -> list[list[cst.Arg]]:
+    groups: dict[int, list[cst.Arg]] = {}
+    for arg in args:
+        groups.setdefault(module.span(arg).line, []).append(arg)
+    return list(groups.values())
+
+
+def _own_lines(module: PythonModule, first: cst.Arg, last: cst.Arg) -> tuple[int, int] | None:
+    """(start, end) of the full lines from `first` to `last`, when nothing else shares them."""
     text = module.text
-    start, end = module.start(arg), module.end(arg)
+    start, end = module.start(first), module.end(last)
     line_start = module.lines.line_start(start)
     if text[line_start:start].strip():
         return None

@@ -22,7 +22,7 @@ def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe
     lines: list[str] = []
     if mode == "diff":
         lines.extend(r.diff.rstrip("\n") for r in results if r.diff)
-    for finding in findings:
+    for finding in findings if mode != "diff" else ():  # a diff's findings point into unwritten text
         marker = ""
         if finding.fix is not None and (finding.fix.safety is FixSafety.SAFE or unsafe_fixes):
             marker = paint("fix", "[*]") + " "

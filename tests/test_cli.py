@@ -11,13 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Run, write
 
 from mcp_migrate import __version__
-from mcp_migrate.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "weather-server"
@@ -40,37 +39,9 @@ legacy.run(transport="sse")
 """
 ALL_CODES = ["MCP101", "MCP102", "MCP103", "MCP104"]
 
-Run = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture(autouse=True)
-def _workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test in its own working folder: config discovery sees only what the test writes."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MCP_MIGRATE_DEBUG", raising=False)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """`run("check", ".")` -> (exit code, stdout, stderr), argparse's SystemExit included."""
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: usage errors, --help, --version
-            code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-def write(path: Path | str, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 def codes(run: Run, *args: str) -> list[str]:

@@ -12,13 +12,12 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Run, write
 
 from mcp_migrate import engine
-from mcp_migrate.cli import main
 from mcp_migrate.discovery import SourcePath, discover
 from mcp_migrate.edits import EditConflict, apply_edits, select_compatible, unified_diff
 from mcp_migrate.model import Edit, Fix, FixSafety
@@ -29,40 +28,9 @@ FIXED = SERVER.replace('FastMCP("demo")', 'FastMCP("demo", stateless_http=True)'
 PLAIN = "def add(a, b):\n    return a + b\n"
 SSE_SERVER = 'from mcp.server.fastmcp import FastMCP\nmcp = FastMCP("alerts")\nmcp.run(transport="sse")\n'
 
-Run = Callable[..., tuple[int, str, str]]
 
 
-@pytest.fixture(autouse=True)
-def _workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every test inside its own folder: no config file above it, relative display paths."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MCP_MIGRATE_DEBUG", raising=False)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """`run("check", ".")` -> (exit code, stdout, stderr), argparse's SystemExit included."""
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse usage errors and --version
-            code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-def write(path: Path | str, text: str | bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, str):
-        path.write_bytes(text.encode("utf-8"))
-    else:
-        path.write_bytes(text)
-    return path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 def report(run: Run, *args: str) -> dict:

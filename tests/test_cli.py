@@ -530,3 +530,15 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert_one_error_line(done.stderr, "missing.py")
+
+
+def test_progress_bar_on_a_long_interactive_run(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(210):
+        write(f"pkg/mod_{i}.py", PLAIN if i else SERVER)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run("check", "--jobs", "1", ".")
+    assert code == 1
+    assert "MCP101" in out
+    assert "checking" in err  # rich drew the bar on stderr
+    code, out, err = run("check", "--jobs", "1", "--no-progress", ".")
+    assert "checking" not in err

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import libcst as cst
 from libcst._metadata_dependent import LazyValue
@@ -31,6 +31,7 @@ from ..model import Edit, Span
 from ..source import LineIndex
 
 N = TypeVar("N", bound=cst.CSTNode)
+T = TypeVar("T")
 
 
 def parse(text: str) -> cst.Module:
@@ -51,7 +52,13 @@ class PythonModule:
         self.wrapper = MetadataWrapper(parse(text), unsafe_skip_copy=True)
         self.tree = self.wrapper.module
         self.lines = LineIndex(text)
-        self.cache: dict[str, object] = {}  # per-file analyses shared between rules
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, compute: Callable[[PythonModule], T], key: str) -> T:
+        """A per-file analysis shared by several rules, computed once."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]  # type: ignore[no-any-return]
 
     # -- metadata -------------------------------------------------------------------------
     @cached_property

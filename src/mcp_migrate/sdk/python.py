@@ -99,18 +99,10 @@ class Server:
     serves: list[Serve] = field(default_factory=list)
     settings_writes: list[cst.Assign] = field(default_factory=list)  # x.settings.stateless_http = ...
 
-    @property
-    def class_name(self) -> str:
-        return "MCPServer" if self.sdk is Sdk.MCP_V2 else "FastMCP"
-
 
 def servers(module: PythonModule) -> list[Server]:
-    """Every MCP server object built in the module, with its serving calls (cached per file)."""
-    cached = module.cache.get("python-servers")
-    if cached is None:
-        cached = list(_find_servers(module))
-        module.cache["python-servers"] = cached
-    return cached  # type: ignore[return-value]
+    """Every MCP server object built in the module, with its serving calls."""
+    return module.memo(lambda m: list(_find_servers(m)), "servers")
 
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
@@ -279,11 +271,7 @@ class SessionConfig:
 
 
 def session_configs(module: PythonModule) -> list[SessionConfig]:
-    cached = module.cache.get("python-session-configs")
-    if cached is None:
-        cached = list(_session_configs(module))
-        module.cache["python-session-configs"] = cached
-    return cached  # type: ignore[return-value]
+    return module.memo(lambda m: list(_session_configs(m)), "session-configs")
 
 
 def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:

@@ -299,7 +299,7 @@ def _server_with(line: str | None = None, trailing: str = "") -> str:
 )
 def test_suppression_comments(run: Run, source: str, silenced: bool) -> None:
     write("server.py", source)
-    assert codes_of(run, "server.py") == ([] if silenced else ["MCP101"])
+    assert codes_of(run, "--ignore", "MCP001", "server.py") == ([] if silenced else ["MCP101"])
 
 
 def test_suppressed_finding_is_not_fixed(run: Run) -> None:
@@ -314,7 +314,7 @@ def test_suppressed_finding_is_not_fixed(run: Run) -> None:
 @pytest.mark.parametrize("comment", ["# mcp-migrate: ignore [MCP104]", "# mcp-migrate: ignore[MCP-104]"])
 def test_malformed_code_list_does_not_silence_other_codes(run: Run, comment: str) -> None:
     write("server.py", _server_with(trailing="  " + comment))
-    assert codes_of(run, "server.py") == ["MCP101"]
+    assert codes_of(run, "--ignore", "MCP001", "server.py") == ["MCP101"]
 
 
 # -- many files, one or more processes --------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__, config, engine, rules
+from . import __version__, baseline, config, engine, rules
 from .config import Settings
 from .discovery import discover
 from .errors import UsageError
@@ -48,7 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="FILE", help="read settings from FILE instead of the nearest config")
     common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
-    commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
+    check = commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
+    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+    check.add_argument("--show-config", action="store_true", help="print the resolved settings and exit")
     fix = commands.add_parser(
         "fix", parents=[common], help="apply fixes in place (exit 1 when anything changed or remains)"
     )
@@ -125,21 +128,38 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings,
         select=tuple(rules.validate_selectors(settings.select, "--select" + where)),
         ignore=tuple(rules.validate_selectors(settings.ignore, "--ignore" + where)),
+        per_file_ignores=tuple(
+            (glob, tuple(rules.validate_selectors(codes, f"per-file-ignores {glob!r}{where}")))
+            for glob, codes in settings.per_file_ignores
+        ),
     )
 
 
 def _lint(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if getattr(args, "show_config", False):
+        sys.stdout.write(config.show(settings))
+        return EXIT_CLEAN
     mode = engine.Mode.CHECK
     if args.command == "fix":
         mode = engine.Mode.DIFF if args.diff else engine.Mode.FIX
+    known = baseline.load(args.baseline) if getattr(args, "baseline", None) else None
     selected = rules.select(settings.select or None, settings.ignore)
     sources = discover(args.paths or ["."], settings.exclude)
-    job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes)
+    job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores)
     with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed
         with _progress(len(sources), settings) as advance:
             results = engine.run(sources, job, settings.jobs, advance)
         findings = engine.findings_of(results)
+        if getattr(args, "write_baseline", None):
+            baseline.write(args.write_baseline, findings)
+            print(f"Recorded {len(findings)} findings in {args.write_baseline}.", file=sys.stderr)
+            return EXIT_CLEAN
+        if known is not None:
+            before = len(findings)
+            findings = baseline.new_findings(findings, known)
+            if settings.format == "text" and before != len(findings):
+                print(f"{before - len(findings)} findings hidden by the baseline {args.baseline}.", file=sys.stderr)
         out.write(_report(results, findings, mode.value, settings, color=out is sys.stdout and _color()))
     changed = any(r.diff for r in results)
     failed = findings or any(r.errors for r in results) or (mode is not engine.Mode.CHECK and changed)
@@ -147,10 +167,24 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings, color: bool) -> str:
-    if settings.format == "json":
-        from .report import json as reporter
+    """Reporters are imported only when used: the text path stays light for pre-commit."""
+    fmt = settings.format
+    if fmt == "json":
+        from .report import json as as_json
 
-        return reporter.render(results, findings, mode, settings.unsafe_fixes)
+        return as_json.render(results, findings, mode, settings.unsafe_fixes)
+    if fmt == "sarif":
+        from .report import sarif
+
+        return sarif.render(results, findings)
+    if fmt == "github":
+        from .report import github
+
+        return github.render(results, findings)
+    if fmt == "gitlab":
+        from .report import gitlab
+
+        return gitlab.render(results, findings)
     from .report import text as plain
 
     return plain.render(results, findings, mode, settings.unsafe_fixes, color)

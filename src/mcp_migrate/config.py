@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,12 @@ class Settings:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     progress: bool = True
     unsafe_fixes: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes or prefixes)
     source: str | None = None  # the config file the settings came from
 
 
 _LIST_KEYS = {"select", "ignore", "exclude"}
-_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes"}
+_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes", "per-file-ignores"}
 
 
 def find_config(start: Path) -> Path | None:
@@ -99,6 +100,12 @@ def from_mapping(table: dict[str, Any], where: str, base: Settings) -> Settings:
             changes["progress"] = not _bool(value, where, raw_key)
         elif key == "unsafe-fixes":
             changes["unsafe_fixes"] = _bool(value, where, raw_key)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict) or not all(
+                isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
+            ):
+                raise UsageError(f'{where}: {raw_key!r} must be a table of glob = ["CODE", ...]')
+            changes["per_file_ignores"] = tuple((glob, tuple(codes)) for glob, codes in value.items())
     return replace(base, **changes)
 
 
@@ -118,3 +125,33 @@ def _bool(value: object, where: str, key: str) -> bool:
     if not isinstance(value, bool):
         raise UsageError(f"{where}: {key!r} must be true or false")
     return value
+
+
+def show(settings: Settings) -> str:
+    """The resolved settings as TOML, for `check --show-config`."""
+    lines = [f"# from {settings.source or 'built-in defaults'} and the command line", "[tool.mcp-migrate]"]
+    for key, value in (
+        ("select", list(settings.select) or ["ALL"]),
+        ("ignore", list(settings.ignore)),
+        ("exclude", list(settings.exclude)),
+        ("format", settings.format),
+        ("output", settings.output or ""),
+        ("jobs", settings.jobs),
+        ("no-progress", not settings.progress),
+        ("unsafe-fixes", settings.unsafe_fixes),
+    ):
+        lines.append(f"{key} = {_toml(value)}")
+    lines.append("")
+    lines.append("[tool.mcp-migrate.per-file-ignores]")
+    lines.extend(f"{_toml(glob)} = {_toml(list(codes))}" for glob, codes in settings.per_file_ignores)
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -68,9 +68,9 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
         for relative in candidates:
             path = root / relative if relative.parts else root
             display = _display(given, relative)
-            if relative.parts and _excluded(str(relative), DEFAULT_EXCLUDES):
+            if relative.parts and matches_glob(str(relative), DEFAULT_EXCLUDES):
                 continue
-            if excludes and (_excluded(display, excludes) or _excluded(_from_cwd(path, cwd), excludes)):
+            if excludes and (matches_glob(display, excludes) or matches_glob(_from_cwd(path, cwd), excludes)):
                 continue
             language = language_of(path)
             if language is None:
@@ -126,13 +126,15 @@ def _git_files(root: Path) -> list[PurePosixPath] | None:
 def _walk(root: Path) -> Iterator[PurePosixPath]:
     for directory, dirnames, filenames in os.walk(root):
         base = PurePosixPath(Path(directory).relative_to(root).as_posix())
-        dirnames[:] = sorted(d for d in dirnames if not _excluded(d, DEFAULT_EXCLUDES))
+        dirnames[:] = sorted(d for d in dirnames if not matches_glob(d, DEFAULT_EXCLUDES))
         for name in sorted(filenames):
             yield base / name
 
 
-def _excluded(path: str, patterns: Sequence[str]) -> bool:
+def matches_glob(path: str, patterns: Sequence[str] | str) -> bool:
     """A glob matches the whole path, or any one of its leading parts or components."""
+    if isinstance(patterns, str):
+        patterns = [patterns]
     if not patterns:
         return False
     parts = PurePosixPath(path).parts

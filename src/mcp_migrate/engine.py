@@ -7,8 +7,9 @@ ones in one pass, then the result is parsed and checked again, until nothing mor
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -16,10 +17,10 @@ from itertools import repeat
 from typing import Any
 
 from . import lang, rules
-from .discovery import SourcePath
+from .discovery import SourcePath, matches_glob
 from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
 from .errors import ParseError
-from .model import Diagnostic, FileError, FileResult, Finding, Fix, FixSafety, Rule, Span
+from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Rule, Span
 from .source import LineIndex, SourceText, decode
 
 MAX_FIX_PASSES = 10
@@ -37,6 +38,18 @@ class Job:
     codes: tuple[str, ...]
     mode: Mode = Mode.CHECK
     unsafe_fixes: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, selectors)
+
+
+UNUSED_SUPPRESSION = "MCP001"  # computed here, from what the other rules reported
+
+
+def _selected(job: Job, source: SourcePath) -> frozenset[str]:
+    """The job's rules minus those a per-file-ignores glob turns off for this file."""
+    ignored = [
+        sel for glob, selectors in job.per_file_ignores if matches_glob(source.display, glob) for sel in selectors
+    ]
+    return frozenset(code for code in job.codes if not rules.matches_any(code, ignored))
 
 
 @cache
@@ -52,8 +65,11 @@ def process(source: SourcePath, job: Job) -> FileResult:
     except OSError as exc:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
+    selected = _selected(job, source)
     active = [
-        rule for rule in _rules(job.codes) if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
+        rule
+        for rule in _rules(tuple(sorted(selected)))
+        if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
     ]
     if not active:
         return result  # the prefilter: most files end here, unparsed
@@ -69,7 +85,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
         return result
     try:
-        diagnostics = _diagnose(language, parsed, active)
+        diagnostics = _diagnose(language, parsed, active, selected)
         if job.mode is not Mode.CHECK:
             parsed, diagnostics = _fix(result, source, text, language, parsed, diagnostics, active, job)
     except Exception as exc:  # a rule bug must not take the rest of the run down
@@ -78,35 +94,97 @@ def process(source: SourcePath, job: Job) -> FileResult:
     index = LineIndex(parsed.text)
     severity = {rule.code: rule.severity for rule in active}
     result.findings = [
-        Finding(d.code, source.display, d.span, d.message, severity[d.code], d.fix, _edit_spans(index, d.fix))
+        Finding(
+            d.code,
+            source.display,
+            d.span,
+            d.message,
+            severity[d.code],
+            d.fix,
+            _edit_spans(index, d.fix),
+            index.line_text(d.span.line).strip(),
+        )
         for d in diagnostics
     ]
     return result
 
 
-def _diagnose(language: lang.Language, parsed: Any, active: Sequence[Rule]) -> list[Diagnostic]:
-    suppressed = lang.suppressions(language.comments(parsed))
-    lines = parsed.lines
+def _diagnose(
+    language: lang.Language, parsed: Any, active: Sequence[Rule], selected: frozenset[str]
+) -> list[Diagnostic]:
+    """Run the rules, drop suppressed findings, and report suppressions that silenced nothing."""
+    suppressions = lang.suppressions(language.comments(parsed))
+    lines: LineIndex = parsed.lines
+    used: dict[int, set[str]] = {line: set() for line in suppressions}
     found = []
     for rule in active:
+        if rule.code == UNUSED_SUPPRESSION:
+            continue
         for diagnostic in rules.checker(rule.code, language.name)(parsed):
-            if not _is_suppressed(diagnostic, suppressed, lines):
+            line = _suppressing_line(diagnostic, suppressions, lines)
+            if line is None:
                 found.append(diagnostic)
+            else:
+                used[line].add(diagnostic.code)
+    if UNUSED_SUPPRESSION in selected:
+        found.extend(_unused(suppressions, used, selected, lines))
     return sorted(found, key=lambda d: (d.span, d.code))
 
 
-def _is_suppressed(diagnostic: Diagnostic, suppressed: dict[int, frozenset[str] | None], lines: LineIndex) -> bool:
-    """A suppression on the finding's line, or alone on the line above it."""
+def _suppressing_line(
+    diagnostic: Diagnostic, suppressions: dict[int, lang.Suppression], lines: LineIndex
+) -> int | None:
+    """The line of a suppression on the finding's line, or alone on the line above it."""
     line = diagnostic.span.line
     candidates = [line]
     if line > 1 and lines.line_text(line - 1).lstrip().startswith(("#", "//")):
         candidates.append(line - 1)
     for candidate in candidates:
-        if candidate in suppressed:
-            codes = suppressed[candidate]
-            if codes is None or diagnostic.code in codes:
-                return True
-    return False
+        found = suppressions.get(candidate)
+        if found is not None and (found.codes is None or diagnostic.code in found.codes):
+            return candidate
+    return None
+
+
+def _unused(
+    suppressions: dict[int, lang.Suppression], used: dict[int, set[str]], selected: frozenset[str], lines: LineIndex
+) -> Iterator[Diagnostic]:
+    """Like ruff's RUF100. Only codes that ran can be judged: a suppression for a rule left out
+    by --select is not unused, and neither is a bare one while any rule is left out."""
+    everything = frozenset(r.code for r in rules.all_rules())
+    for line, suppression in suppressions.items():
+        if suppression.codes is None:
+            if used[line] or not everything <= selected:
+                continue
+            unused, keep = "every code", frozenset[str]()
+        else:
+            judged = suppression.codes & selected | (suppression.codes - everything)
+            stale = judged - used[line]
+            if not stale:
+                continue
+            unused, keep = ", ".join(sorted(stale)), suppression.codes - stale
+        start = lines.offset(line, suppression.column)
+        end = start + len(suppression.comment)
+        span = Span(line, suppression.column + 1, line, suppression.column + 1 + len(suppression.comment))
+        fix = None
+        if keep:
+            listed = ", ".join(sorted(keep))
+            new = re.sub(r"ignore\s*\[[^\]]*\]", f"ignore[{listed}]", suppression.comment, count=1)
+            fix = Fix(FixSafety.SAFE, f"Keep only {listed}", (Edit(start, end, new),))
+        elif suppression.whole_comment:
+            fix = Fix(FixSafety.SAFE, "Remove the suppression comment", (_comment_removal(lines, line, start, end),))
+        message = f"Unused suppression ({unused}): nothing on this line or the next is reported for it"
+        yield Diagnostic(UNUSED_SUPPRESSION, span, message, fix)
+
+
+def _comment_removal(lines: LineIndex, line: int, start: int, end: int) -> Edit:
+    """Remove a comment with the blanks before it, or its whole line when it stands alone."""
+    line_start = lines.starts[line - 1]
+    before = lines.text[line_start:start]
+    if not before.strip():
+        line_end = lines.starts[line] if line < len(lines.starts) else len(lines.text)
+        return Edit(line_start, line_end)
+    return Edit(line_start + len(before.rstrip()), end)
 
 
 def _fix(
@@ -120,6 +198,7 @@ def _fix(
     job: Job,
 ) -> tuple[Any, list[Diagnostic]]:
     original, unchanged = text.text, (parsed, diagnostics)
+    selected = _selected(job, source)
     current = original
     for _ in range(MAX_FIX_PASSES):
         fixes = [d.fix for d in diagnostics if _applicable(d.fix, job)]
@@ -136,7 +215,7 @@ def _fix(
             return unchanged
         result.fixed += len(chosen)
         current, parsed = candidate, reparsed
-        diagnostics = _diagnose(language, parsed, active)
+        diagnostics = _diagnose(language, parsed, active, selected)
     if current == original:
         return parsed, diagnostics
     result.diff = unified_diff(source.display, original, current)

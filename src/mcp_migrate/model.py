@@ -73,6 +73,7 @@ class Finding:
     severity: Severity
     fix: Fix | None = None
     edits: tuple[tuple[Span, str], ...] = ()  # the fix's edits as positions, for JSON consumers
+    source_line: str = ""  # the stripped text of the first line: what fingerprints are made of
 
     def sort_key(self) -> tuple[str, Span, str]:
         return (self.path, self.span, self.code)

@@ -24,7 +24,7 @@ class Language:
     name: str
     # (text, newline) -> parsed file with `.text` and `.lines` (a LineIndex); raises ParseError
     parse: Callable[[str, str], Any]
-    comments: Callable[[Any], dict[int, str]]  # parsed file -> {line: comment text}
+    comments: Callable[[Any], dict[int, tuple[int, str]]]  # parsed file -> {line: (column, comment)}
 
 
 def _python() -> Language:
@@ -47,21 +47,36 @@ def load(name: str) -> Language:
 # white space or a reason may follow). A malformed code list suppresses nothing.
 _SUPPRESSION = re.compile(r"mcp-migrate:\s*ignore(?P<rest>.*)$")
 _CODE_LIST = re.compile(r"\s*\[\s*(?P<codes>MCP\d+(?:\s*,\s*MCP\d+)*)\s*,?\s*\]", re.IGNORECASE)
+_WHOLE = re.compile(r"^(#|//)\s*mcp-migrate:")
 
 
-def suppressions(comments: dict[int, str]) -> dict[int, frozenset[str] | None]:
-    """Suppressed codes by line (None: every code)."""
-    found: dict[int, frozenset[str] | None] = {}
-    for line, comment in comments.items():
+@dataclass(frozen=True)
+class Suppression:
+    line: int
+    column: int  # 0-based start of the comment
+    comment: str
+    codes: frozenset[str] | None  # None: every code
+
+    @property
+    def whole_comment(self) -> bool:
+        """The comment is only the directive (plus a reason), so removing it loses nothing else."""
+        return bool(_WHOLE.match(self.comment))
+
+
+def suppressions(comments: dict[int, tuple[int, str]]) -> dict[int, Suppression]:
+    """Suppression comments by line."""
+    found: dict[int, Suppression] = {}
+    for line, (column, comment) in comments.items():
         match = _SUPPRESSION.search(comment)
         if match is None:
             continue
         rest = match.group("rest")
         if not rest.strip().startswith("["):
             if not rest or rest[0].isspace():
-                found[line] = None
+                found[line] = Suppression(line, column, comment, None)
             continue
         codes = _CODE_LIST.match(rest)
         if codes is not None:
-            found[line] = frozenset(c.strip().upper() for c in codes.group("codes").split(","))
+            listed = frozenset(c.strip().upper() for c in codes.group("codes").split(","))
+            found[line] = Suppression(line, column, comment, listed)
     return found

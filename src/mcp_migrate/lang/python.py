@@ -167,13 +167,13 @@ class PythonModule:
 
     # -- comments -------------------------------------------------------------------------
     @cached_property
-    def comments(self) -> dict[int, str]:
-        """Comment text by line number (real comments only, never text inside strings)."""
-        found: dict[int, str] = {}
+    def comments(self) -> dict[int, tuple[int, str]]:
+        """(column, text) of the comment on each line: real comments only, never strings."""
+        found: dict[int, tuple[int, str]] = {}
         try:
             for tok in tokenize.generate_tokens(io.StringIO(self.text).readline):
                 if tok.type == tokenize.COMMENT:
-                    found[tok.start[0]] = tok.string
+                    found[tok.start[0]] = (tok.start[1], tok.string)
         except (tokenize.TokenError, SyntaxError):
             pass
         return found

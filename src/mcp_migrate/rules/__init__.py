@@ -60,12 +60,12 @@ def get_rule(code: str) -> Rule:
 def select(select: Iterable[str] | None, ignore: Iterable[str]) -> list[Rule]:
     """Rules matching a selector (a code, a code prefix such as MCP1, or ALL) minus ignored ones."""
     rules = all_rules()
-    chosen = [r for r in rules if _matches_any(r.code, select)] if select else list(rules)
+    chosen = [r for r in rules if matches_any(r.code, select)] if select else list(rules)
     ignore = list(ignore)
-    return [r for r in chosen if not ignore or not _matches_any(r.code, ignore)]
+    return [r for r in chosen if not ignore or not matches_any(r.code, ignore)]
 
 
-def _matches_any(code: str, selectors: Iterable[str]) -> bool:
+def matches_any(code: str, selectors: Iterable[str]) -> bool:
     return any(_matches(code, s) for s in selectors)
 
 

@@ -12,4 +12,4 @@ python -m pip install --quiet -e '.[test]'
 ruff check src tests
 ruff format --check src
 mypy
-python -m pytest "$@"
+python -m pytest -m "slow or not slow" "$@"

@@ -18,18 +18,22 @@ from pathlib import Path
 from .model import Finding
 
 
-@cache
 def repo_root() -> Path:
     """The git work tree's top folder, or the working directory outside one."""
+    return _repo_root(Path.cwd().resolve())
+
+
+@cache
+def _repo_root(cwd: Path) -> Path:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30, check=False
+            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=30, check=False
         )
         if out.returncode == 0 and out.stdout.strip():
             return Path(out.stdout.strip()).resolve()
     except (OSError, subprocess.SubprocessError):
         pass
-    return Path.cwd().resolve()
+    return cwd
 
 
 def repo_path(path: str) -> str:

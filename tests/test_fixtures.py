@@ -20,7 +20,7 @@ import pytest
 
 from mcp_migrate import engine
 from mcp_migrate.discovery import discover
-from mcp_migrate.lang import load
+from mcp_migrate.lang import language_of, load
 from mcp_migrate.rules import all_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,7 +80,11 @@ def test_fix(case: Path, unsafe: bool, tmp_path: Path) -> None:
     elif fixed != source.read_text(encoding="utf-8") or safe_snapshot.exists():
         _snapshot(safe_snapshot, fixed)
 
-    load("python").parse(fixed, "\n")  # the fixed file parses
+    language = language_of(source)
+    assert language is not None
+    load(language).parse(fixed, "\n")  # the fixed file parses
+    if language == "yaml":
+        _assert_surgical(source.read_text(encoding="utf-8"), fixed)
     second = _run(work, engine.Mode.FIX, unsafe)
     assert not second.errors and not second.diff, f"second fix changed {case}:\n{second.diff}"
     assert work.read_text(encoding="utf-8") == fixed
@@ -93,3 +97,65 @@ def test_every_rule_has_positive_and_negative_cases() -> None:
         negatives = [c for c in cases if not c.read_text()]
         assert positives, f"{rule.code} has no positive fixture"
         assert negatives, f"{rule.code} has no negative fixture"
+
+
+# Keys a YAML fix may add, and values it may rewrite in place (pairs dropped from a k=v list).
+_ADDED_KEYS = ("haproxy.router.openshift.io/disable_cookies",)
+
+
+def _assert_surgical(before: str, after: str) -> None:
+    """A YAML fix deletes lines, edits a value in place keeping its key, or adds an allowed
+    key; and the result holds the same objects minus what was removed."""
+    import difflib
+
+    import yaml
+
+    old, new = before.splitlines(), after.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag in ("equal", "delete"):
+            continue
+        added = new[j1:j2]
+        if tag == "insert":
+            assert all(any(k in line for k in _ADDED_KEYS) for line in added), added
+            continue
+        replaced = old[i1:i2]
+        for line in added:
+            if any(k in line for k in _ADDED_KEYS):
+                continue
+            key = line.split(":", 1)[0]
+            assert any(r.split(":", 1)[0] == key for r in replaced), f"changed line {line!r} from {replaced!r}"
+    for was, now in zip(yaml.safe_load_all(_masked(before)), yaml.safe_load_all(_masked(after)), strict=True):
+        _assert_subset(now, was)
+
+
+def _masked(text: str) -> str:
+    from mcp_migrate.lang.yaml import mask_templates
+
+    return mask_templates(text)
+
+
+def _assert_subset(now: object, was: object) -> None:
+    if isinstance(now, dict) and isinstance(was, dict):
+        for key, value in now.items():
+            if key in _ADDED_KEYS:
+                continue
+            assert key in was, f"fix added {key!r}"
+            _assert_subset(value, was[key])
+    elif isinstance(now, list) and isinstance(was, list):
+        remaining = list(was)
+        for item in now:  # list items may be removed, never invented
+            match = next((w for w in remaining if _is_subset(item, w)), None)
+            assert match is not None, f"fix invented list item {item!r}"
+            remaining.remove(match)
+    elif isinstance(now, str) and isinstance(was, str) and now != was:
+        assert set(now.split(",")) <= set(was.split(",")), f"{now!r} is not a reduction of {was!r}"
+    else:
+        assert now == was, f"{now!r} != {was!r}"
+
+
+def _is_subset(now: object, was: object) -> bool:
+    try:
+        _assert_subset(now, was)
+    except AssertionError:
+        return False
+    return True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-_SUFFIXES = {".py": "python", ".pyi": "python"}
+_SUFFIXES = {".py": "python", ".pyi": "python", ".yaml": "yaml", ".yml": "yaml"}
 
 
 def language_of(path: PurePath) -> str | None:
@@ -33,7 +33,16 @@ def _python() -> Language:
     return Language("python", PythonModule, lambda module: module.comments)
 
 
-_LOADERS: dict[str, Callable[[], Language]] = {"python": _python}
+def _yaml() -> Language:
+    from .yaml import YamlFile
+
+    def parse(text: str, newline: str) -> YamlFile:
+        return YamlFile(text, newline)
+
+    return Language("yaml", parse, lambda file: file.comments)
+
+
+_LOADERS: dict[str, Callable[[], Language]] = {"python": _python, "yaml": _yaml}
 _LOADED: dict[str, Language] = {}
 
 

@@ -38,7 +38,7 @@ legacy = FastMCP("legacy")
 legacy.run(transport="sse")
 """
 ALL_CODES = ["MCP101", "MCP102", "MCP103", "MCP104"]  # what MULTI reports
-RULE_CODES = ["MCP001", *ALL_CODES]
+RULE_CODES = [rule.code for rule in all_rules()]
 
 
 

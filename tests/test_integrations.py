@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import Run, write
 
+from mcp_migrate.rules import all_rules
+
 pytestmark = pytest.mark.usefixtures("workdir")
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
@@ -42,7 +44,7 @@ def test_sarif_rules_results_and_locations(run: Run) -> None:
     write("svc/server.py", SERVER)
     run_ = sarif(run, ".")["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["MCP001", "MCP101", "MCP102", "MCP103", "MCP104"]
+    assert [r["id"] for r in rules] == [rule.code for rule in all_rules()]
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert "## Why" in rule["help"]["markdown"] and rule["help"]["text"]

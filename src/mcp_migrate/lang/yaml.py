@@ -132,15 +132,17 @@ class YamlFile:
         found: dict[int, tuple[int, str]] = {}
         inside = iter(sorted(taken))
         current = next(inside, None)
-        for match in re.finditer(r"(?:(?<=[ \t])|^)#[^\r\n]*", self.parse_text, re.M):
-            while current is not None and current[1] <= match.start():
+        for match in re.finditer(r"(?:(?<=[ \t])|^)#", self.parse_text, re.M):
+            start = match.start()
+            while current is not None and current[1] <= start:
                 current = next(inside, None)
-            if current is not None and current[0] <= match.start() < current[1]:
+            if current is not None and current[0] <= start < current[1]:
                 continue
-            if self.template and self.text[match.start()] != "#":
+            if self.template and self.text[start] != "#":
                 continue  # a masked template line, not a comment the user wrote
-            line, column = self.lines.position(match.start())
-            found[line] = (column, self.text[match.start() : match.end()])
+            line, column = self.lines.position(start)
+            if line not in found:  # the first `#` outside a scalar starts the comment
+                found[line] = (column, self.text[start : start + len(self.lines.line_text(line)) - column])
         return found
 
     # -- navigation ------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
         return result
-    index = LineIndex(parsed.text)
+    index: LineIndex = parsed.lines
     severity = {rule.code: rule.severity for rule in active}
     result.findings = [
         Finding(

@@ -466,13 +466,13 @@ def test_unsafe_fixes_apply_the_mcp104_fix(run: Run, examples: Path) -> None:
 
 
 def test_fix_diff_with_unsafe_fixes_shows_both_files(run: Run, examples: Path) -> None:
-    before = {p.name: p.read_bytes() for p in examples.iterdir()}
-    code, out, _ = run("fix", "--diff", "--unsafe-fixes", "weather-server")
+    before = {p: p.read_bytes() for p in examples.rglob("*") if p.is_file()}
+    code, out, _ = run("fix", "--diff", "--unsafe-fixes", "--select", "MCP1", "weather-server")
     assert code == 1
     assert "+++ b/weather-server/server.py" in out
     assert "+++ b/weather-server/sse_server.py" in out
     assert "Would fix 2 findings in 2 files." in out
-    assert {p.name: p.read_bytes() for p in examples.iterdir()} == before
+    assert {p: p.read_bytes() for p in examples.rglob("*") if p.is_file()} == before
 
 
 def test_check_never_writes(run: Run) -> None:

@@ -23,7 +23,7 @@ from .errors import ParseError
 from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Rule, Span
 from .source import LineIndex, SourceText, decode
 
-MAX_FIX_PASSES = 10
+MAX_FIX_PASSES = 25  # YAML fixes in one document apply one per pass
 PARALLEL_MIN_FILES = 64  # below this a process pool costs more than it saves
 
 

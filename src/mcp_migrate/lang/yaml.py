@@ -39,13 +39,9 @@ def mask_templates(text: str) -> str:
 
     masked = _TEMPLATE_LINE.sub(whole_line, text)
 
-    def inline(match: re.Match[str]) -> str:
-        start = match.start()
-        quoted = start > 0 and masked[start - 1] in "\"'"
-        body = _blank(match.group(), fill="x")
-        return body if quoted or len(body) < 2 else '"' + body[1:-1] + '"'
-
-    return _TEMPLATE.sub(inline, masked)
+    # An inline action becomes letters: a plain scalar on its own (`name: xxxx`), inside a
+    # quoted one, or as part of one (`host: xxxx.xxxx.svc`), never a flow collection.
+    return _TEMPLATE.sub(lambda match: _blank(match.group(), fill="x"), masked)
 
 
 def _blank(text: str, fill: str = " ") -> str:
@@ -177,7 +173,24 @@ class YamlFile:
                 edits.extend(self._remove_node(mapping))
             else:
                 edits.extend(self._remove_entry(e) for e in group)
-        return _merge(edits)
+        return self._claim_document(entries, _merge(edits))
+
+    def _claim_document(self, entries: Sequence[Entry], edits: list[Edit]) -> list[Edit]:
+        """Add a no-op edit on the document's first key, so that two fixes in one document
+        never apply in the same pass: each could leave a parent mapping the other empties
+        holding nothing, and the re-check of the next pass removes it properly."""
+        if not entries:
+            return edits
+        node: Node = entries[0].mapping
+        while (found := self.parent(node)) is not None:
+            node = found[0]
+        if not isinstance(node, MappingNode) or not node.value:
+            return edits
+        key = node.value[0][0]
+        claim = Edit(key.start_mark.index, key.end_mark.index, self.text[key.start_mark.index : key.end_mark.index])
+        if any(e.start < claim.end and claim.start < e.end for e in edits):
+            return edits
+        return [*edits, claim]
 
     def _remove_node(self, node: Node) -> list[Edit]:
         """Remove a whole collection from where it sits: its key, its item, or leave `{}`."""
@@ -251,7 +264,10 @@ class KubeObject:
 
     @property
     def name(self) -> str:
-        return scalar(get(self.node, "metadata", "name")) or "?"
+        node = get(self.node, "metadata", "name")
+        if node is not None and self.file.is_template_text(node):
+            return "(templated)"
+        return scalar(node) or "?"
 
     @property
     def label(self) -> str:

@@ -118,7 +118,7 @@ def _assert_surgical(before: str, after: str) -> None:
             continue
         added = new[j1:j2]
         if tag == "insert":
-            assert all(any(k in line for k in _ADDED_KEYS) for line in added), added
+            assert all(any(k in line for k in _ADDED_KEYS) or line.strip() == "annotations:" for line in added), added
             continue
         replaced = old[i1:i2]
         for line in added:
@@ -141,6 +141,9 @@ def _assert_subset(now: object, was: object) -> None:
         for key, value in now.items():
             if key in _ADDED_KEYS:
                 continue
+            if key == "annotations" and key not in was:  # created to hold an added key
+                assert isinstance(value, dict) and set(value) <= set(_ADDED_KEYS), value
+                continue
             assert key in was, f"fix added {key!r}"
             _assert_subset(value, was[key])
     elif isinstance(now, list) and isinstance(was, list):
@@ -150,7 +153,9 @@ def _assert_subset(now: object, was: object) -> None:
             assert match is not None, f"fix invented list item {item!r}"
             remaining.remove(match)
     elif isinstance(now, str) and isinstance(was, str) and now != was:
-        if now not in _STATELESS_VALUES:
+        if _json(now) is not None and _json(was) is not None:  # JSON inside an annotation
+            _assert_subset(_json(now), _json(was))
+        elif now not in _STATELESS_VALUES:
             assert set(now.split(",")) <= set(was.split(",")), f"{now!r} is not a reduction of {was!r}"
     elif now is False and was is True:  # SET a switch off
         pass
@@ -164,3 +169,13 @@ def _is_subset(now: object, was: object) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def _json(text: str) -> object:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None

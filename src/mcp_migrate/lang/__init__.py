@@ -13,9 +13,20 @@ from pathlib import PurePath
 from typing import Any
 
 _SUFFIXES = {".py": "python", ".pyi": "python", ".yaml": "yaml", ".yml": "yaml"}
+# Proxy configs have generic suffixes: the name, or the folder they sit in, says what they are.
+_NGINX_FOLDERS = frozenset({"nginx", "conf.d", "sites-available", "sites-enabled"})
 
 
 def language_of(path: PurePath) -> str | None:
+    name = path.name.lower()
+    if name == "nginx.conf" or name.endswith(".nginx.conf"):
+        return "nginx"
+    if name.endswith(".conf") and path.parent.name.lower() in _NGINX_FOLDERS:
+        return "nginx"
+    if name == "haproxy.cfg" or name.endswith(".haproxy.cfg"):
+        return "haproxy"
+    if name.endswith(".cfg") and path.parent.name.lower() == "haproxy":
+        return "haproxy"
     return _SUFFIXES.get(path.suffix.lower())
 
 
@@ -42,7 +53,24 @@ def _yaml() -> Language:
     return Language("yaml", parse, lambda file: file.comments)
 
 
-_LOADERS: dict[str, Callable[[], Language]] = {"python": _python, "yaml": _yaml}
+def _nginx() -> Language:
+    from .nginx import NginxConfig
+
+    return Language("nginx", NginxConfig, lambda config: config.comments)
+
+
+def _haproxy() -> Language:
+    from .haproxy import HaproxyConfig
+
+    return Language("haproxy", HaproxyConfig, lambda config: config.comments)
+
+
+_LOADERS: dict[str, Callable[[], Language]] = {
+    "python": _python,
+    "yaml": _yaml,
+    "nginx": _nginx,
+    "haproxy": _haproxy,
+}
 _LOADED: dict[str, Language] = {}
 
 

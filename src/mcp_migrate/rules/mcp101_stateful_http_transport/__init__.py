@@ -8,6 +8,7 @@ RULE = Rule(
     fix=FixAvailability.SOMETIMES,
     triggers={
         "python": (b"FastMCP", b"MCPServer", b"StreamableHTTPSessionManager", b"stateless_http"),
+        "yaml": (b"STATEFUL", b"STATELESS", b"stateful", b"stateless"),
     },
     docs="""
 ## What it does
@@ -26,6 +27,11 @@ process memory:
 
 A server that only runs over stdio is not a finding; a transport chosen at run time is, when
 HTTP is one of the choices.
+
+In Kubernetes YAML, a container `env` entry of a Pod or workload pod template whose name holds
+`STATEFUL` with a true value (`MCP_STATEFUL_SESSIONS: "true"`), or `STATELESS` with a false one
+(`FASTMCP_STATELESS_HTTP: "false"`), is reported: such application-level switches are
+reported, not rewritten.
 
 ## Why
 A session lives in the memory of the replica that created it, so every later request of that

@@ -1,0 +1,83 @@
+from ...model import FixAvailability, Rule, Severity
+
+RULE = Rule(
+    code="MCP306",
+    name="templated-stickiness",
+    summary="Helm chart emits sticky routing from values",
+    severity=Severity.ERROR,
+    fix=FixAvailability.SOMETIMES,
+    triggers={
+        "yaml": (
+            b"affinity",
+            b"Affinity",
+            b"sticky",
+            b"stickiness",
+            b"consistentHash",
+            b"sessionPersistence",
+            b"upstream-hash-by",
+            b"cookie-persistence",
+            b"toYaml",
+        ),
+    },
+    docs="""
+## What it does
+Finds Helm charts that render session stickiness from their values.
+
+In a template (a YAML file with `{{ ... }}` actions, typically under `templates/`), at the
+template line:
+- `sessionAffinity`, `consistentHash` or `sessionPersistence` (and sticky ingress annotations
+  such as `.../affinity` or `.../upstream-hash-by`) whose value is a template expression;
+- the annotations of an Ingress, Service or Route rendered from values
+  (`{{- toYaml .Values.ingress.annotations | nindent 4 }}`, also through
+  `{{- with .Values.ingress.annotations }}` / `range`): sticky annotations in the values end up
+  on the object;
+- `{{- if .Values.ingress.sticky }}` / `with .Values.service.sessionAffinity` blocks (any
+  values key naming stickiness, affinity, sessions or persistence) that wrap sticky keys.
+
+In a values file (`values.yaml`, `values-prod.yaml`, ...: a single YAML mapping that is not a
+Kubernetes object), the sticky literals themselves: `sessionAffinity: ClientIP`, and annotation
+mappings holding ingress-nginx (any prefix) `affinity` / `session-cookie-*` / `upstream-hash-by`,
+ALB/NLB `target-group-attributes` with `stickiness.enabled=true`, Traefik
+`service.sticky.cookie`, Azure `cookie-based-affinity`, DigitalOcean sticky sessions, HAProxy
+`cookie-persistence` or NGINX Plus `sticky-cookie-services`.
+`podAffinity` / `podAntiAffinity` values (scheduling, see MCP307), `sessionAffinity: None` and
+commented-out keys are not findings.
+
+## Why
+A chart that renders affinity from values keeps pinning clients even after the manifests it
+once produced were cleaned up: the next `helm upgrade` brings the stickiness back. The fix
+belongs in the values, which are plain YAML; the template only says where the values land.
+
+## Example
+```yaml
+# templates/service.yaml
+spec:
+  sessionAffinity: {{ .Values.service.sessionAffinity }}
+# values.yaml
+service:
+  sessionAffinity: ClientIP
+ingress:
+  annotations:
+    nginx.ingress.kubernetes.io/affinity: cookie
+    nginx.ingress.kubernetes.io/proxy-read-timeout: "3600"
+```
+Use instead:
+```yaml
+# values.yaml
+service:
+  sessionAffinity: None
+ingress:
+  annotations:
+    nginx.ingress.kubernetes.io/proxy-read-timeout: "3600"
+```
+
+## Fix safety
+Templates are never rewritten (no fix): a template line can render anything the values say.
+Values files: safe. `sessionAffinity: ClientIP` becomes `None` rather than being removed,
+because templates usually render the key verbatim and a missing value would render an empty
+one (a `sessionAffinityConfig` next to it is removed: the API server rejects it with `None`).
+Sticky annotation keys are deleted line by line and every other annotation stays; inside an
+AWS attribute string only the `stickiness.*` pairs go. A mapping left empty stays as `{}`, so
+templates that read it still find it.
+""",
+)

@@ -57,6 +57,18 @@ def _rules(codes: tuple[str, ...]) -> tuple[Rule, ...]:
     return tuple(rules.get_rule(code) for code in codes)
 
 
+def _may_match(rule: Rule, language: str, raw: bytes) -> bool:
+    if not any(trigger in raw for trigger in rule.triggers.get(language, ())):
+        return False
+    gate = rule.gates.get(language)
+    return gate is None or _compiled(gate).search(raw) is not None
+
+
+@cache
+def _compiled(pattern: bytes) -> re.Pattern[bytes]:
+    return re.compile(pattern)
+
+
 def process(source: SourcePath, job: Job) -> FileResult:
     """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
     result = FileResult(source.display)
@@ -66,11 +78,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     selected = _selected(job, source)
-    active = [
-        rule
-        for rule in _rules(tuple(sorted(selected)))
-        if any(trigger in raw for trigger in rule.triggers.get(source.language, ()))
-    ]
+    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, source.language, raw)]
     if not active:
         return result  # the prefilter: most files end here, unparsed
     try:
@@ -263,24 +271,22 @@ def run(
     import multiprocessing  # only big runs pay for the process machinery
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = _chunks(sources, jobs * 8)
-    results = []
+    # Strided chunks: the files that need parsing cluster in a few folders of a repository,
+    # and contiguous chunks would hand them all to one process.
+    count = min(len(sources), jobs * 16)
+    chunks = [sources[i::count] for i in range(count)]
+    ordered: list[FileResult | None] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for chunk, chunk_results in zip(chunks, pool.map(_process_chunk, chunks, repeat(job)), strict=True):
-            results.extend(chunk_results)
+        for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job))):
+            ordered[start::count] = chunk_results
             if advance:
-                advance(len(chunk))
-    return results
+                advance(len(chunk_results))
+    return [r for r in ordered if r is not None]
 
 
 def _process_chunk(chunk: Sequence[SourcePath], job: Job) -> list[FileResult]:
     return [process(source, job) for source in chunk]
-
-
-def _chunks(items: Sequence[SourcePath], count: int) -> list[Sequence[SourcePath]]:
-    size = max(1, -(-len(items) // count))
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def findings_of(results: Iterable[FileResult]) -> list[Finding]:

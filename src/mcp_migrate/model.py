@@ -103,7 +103,8 @@ class Rule:
     """A rule's contract: its code and documentation, shared by every language it checks.
 
     `triggers` maps a language to byte strings of which at least one must occur in a file
-    for the rule to run there: the cheap prefilter that keeps most files from being parsed.
+    for the rule to run there, and `gates` a regex it must match as well: the cheap prefilter
+    that keeps most files from being parsed.
     The checker for a language lives in the rule package's module of that name.
     """
 
@@ -114,6 +115,8 @@ class Rule:
     fix: FixAvailability
     docs: str
     triggers: dict[str, tuple[bytes, ...]]
+    # language -> a bytes regex the file must also match (e.g. "imports an MCP SDK")
+    gates: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -19,7 +19,6 @@ from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     QualifiedNameProvider,
     Scope,
@@ -66,8 +65,12 @@ class PythonModule:
         return self.wrapper.resolve(PositionProvider)
 
     @cached_property
-    def _parents(self) -> object:
-        return self.wrapper.resolve(ParentNodeProvider)
+    def _index(self) -> tuple[dict[int, cst.CSTNode], dict[type[cst.CSTNode], list[cst.CSTNode]], dict[int, int]]:
+        """Parents and nodes by type from one traversal (libcst's own providers and
+        `.children` cost several traversals each)."""
+        collector = _Collector()
+        self.tree.visit(collector)
+        return collector.parents, collector.by_type, collector.order
 
     @cached_property
     def _qualified(self) -> object:
@@ -78,19 +81,76 @@ class PythonModule:
         return self.wrapper.resolve(ScopeProvider)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._parents.get(node)  # type: ignore[attr-defined, no-any-return]
+        return self._index[0].get(id(node))
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.get(node)  # type: ignore[attr-defined, no-any-return]
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+    def qualified_names(self, node: cst.CSTNode, wanted: frozenset[str] | set[str] | None = None) -> set[str]:
+        """What a name or attribute chain refers to, through the module's imports.
+
+        The module's absolute imports answer directly; only an imported name the module also
+        binds itself (a class, def, assignment, loop or parameter of that name) needs libcst's
+        scope-aware QualifiedNameProvider, which costs several traversals of the file.
+        """
+        dotted = _dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+        head, _, rest = dotted.partition(".")
+        target = self._imports.get(head)
+        if dotted and target is None:
+            return set()  # not imported: a local object, never an SDK's
+        if target is not None:
+            candidate = f"{target}.{rest}" if rest else target
+            # Shadowed or not, a name whose import is not one we look for cannot become one.
+            if head not in self._bound_locally or (wanted is not None and candidate not in wanted):
+                return {candidate}
         value = self._qualified.get(node, ())  # type: ignore[attr-defined]
         if isinstance(value, LazyValue):  # QualifiedNameProvider resolves on first read
             value = value()
         return {q.name for q in value}
 
+    @cached_property
+    def _imports(self) -> dict[str, str]:
+        """Local name -> dotted name, for every absolute import in the module."""
+        found: dict[str, str] = {}
+        for imp in self.walk(cst.Import):
+            for alias in imp.names:
+                name = _dotted(alias.name)
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    found[alias.asname.name.value] = name
+                else:
+                    head = name.partition(".")[0]
+                    found[head] = head
+        for node in self.walk(cst.ImportFrom):
+            if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+                continue
+            module = _dotted(node.module)
+            for alias in node.names:
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    found[local.value] = f"{module}.{_dotted(alias.name)}"
+        return found
+
+    @cached_property
+    def _bound_locally(self) -> set[str]:
+        """Names the module binds other than by import: they may shadow an import."""
+        bound = {n.name.value for n in self.walk(cst.ClassDef)}
+        bound.update(n.name.value for n in self.walk(cst.FunctionDef))
+        bound.update(p.name.value for p in self.walk(cst.Param))
+        targets: list[cst.BaseExpression] = [t.target for t in self.walk(cst.AssignTarget)]
+        targets += [t.target for t in self.walk(cst.AnnAssign)]
+        targets += [t.target for t in self.walk(cst.AugAssign)]
+        targets += [t.target for t in self.walk(cst.For)]
+        targets += [item.asname.name for item in self.walk(cst.WithItem) if item.asname is not None]
+        targets += [h.name.name for h in self.walk(cst.ExceptHandler) if h.name is not None]
+        for target in targets:
+            if isinstance(target, cst.Name):
+                bound.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                bound.update(e.value.value for e in target.elements if isinstance(e.value, cst.Name))
+        return bound
+
     def resolves_to(self, node: cst.CSTNode, names: frozenset[str] | set[str]) -> bool:
-        return not self.qualified_names(node).isdisjoint(names)
+        return not self.qualified_names(node, names).isdisjoint(names)
 
     def imports_any(self, prefixes: Sequence[str]) -> bool:
         """Whether the module imports a package (or submodule) named by one of `prefixes`."""
@@ -123,15 +183,14 @@ class PythonModule:
 
     # -- traversal ------------------------------------------------------------------------
     def walk(self, kind: type[N] | tuple[type[N], ...]) -> Iterator[N]:
-        """Every node of one type, in source order."""
-        stack: list[cst.CSTNode] = [self.tree]
-        found: list[N] = []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, kind):
-                found.append(node)
-            stack.extend(reversed(node.children))
-        yield from found
+        """Every node of one concrete type (or of several), in source order."""
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        by_type = self._index[1]
+        if len(kinds) == 1:
+            yield from by_type.get(kinds[0], ())  # type: ignore[misc]
+            return
+        found = [node for k in kinds for node in by_type.get(k, ())]
+        yield from sorted(found, key=lambda n: self._index[2][id(n)])  # type: ignore[misc]
 
     def references(self, binding: cst.Name | cst.FunctionDef | cst.ClassDef) -> list[cst.Name]:
         """Names that read what `binding` binds: an assignment target, a def or a class."""
@@ -357,3 +416,22 @@ def _indent_of(module: PythonModule, arg: cst.Arg) -> str:
     start = module.start(arg)
     prefix = module.text[module.lines.line_start(start) : start]
     return prefix if not prefix.strip() else " " * len(prefix)
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.parents: dict[int, cst.CSTNode] = {}
+        self.by_type: dict[type[cst.CSTNode], list[cst.CSTNode]] = {}
+        self.order: dict[int, int] = {}
+        self._stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.order[id(node)] = len(self.order)
+        if self._stack:
+            self.parents[id(node)] = self._stack[-1]
+        self._stack.append(node)
+        self.by_type.setdefault(type(node), []).append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()

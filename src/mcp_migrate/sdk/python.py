@@ -23,6 +23,7 @@ MCP_V2_SERVER = frozenset(
     {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
 )
 FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
+_SERVER_CLASSES = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
 SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
 SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 
@@ -107,7 +108,7 @@ def servers(module: PythonModule) -> list[Server]:
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
     for call in module.walk(cst.Call):
-        names = module.qualified_names(call.func)
+        names = module.qualified_names(call.func, _SERVER_CLASSES)
         sdk = (
             Sdk.MCP_V1
             if not names.isdisjoint(MCP_V1_SERVER)

@@ -1,4 +1,5 @@
 from ...model import FixAvailability, Rule, Severity
+from ...sdk import PYTHON_IMPORTS_MCP
 
 RULE = Rule(
     code="MCP101",
@@ -10,6 +11,7 @@ RULE = Rule(
         "python": (b"FastMCP", b"MCPServer", b"StreamableHTTPSessionManager", b"stateless_http"),
         "yaml": (b"STATEFUL", b"STATELESS", b"stateful", b"stateless"),
     },
+    gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does
 Finds Streamable HTTP endpoints that mint an `Mcp-Session-Id` and keep the session in

@@ -1,4 +1,5 @@
 from ...model import FixAvailability, Rule, Severity
+from ...sdk import PYTHON_IMPORTS_MCP
 
 RULE = Rule(
     code="MCP102",
@@ -7,6 +8,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b"session_idle_timeout", b"max_sessions")},
+    gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does
 Finds settings that only manage the life of protocol sessions: `session_idle_timeout` and

@@ -1,4 +1,5 @@
 from ...model import FixAvailability, Rule, Severity
+from ...sdk import PYTHON_IMPORTS_MCP
 
 RULE = Rule(
     code="MCP103",
@@ -7,6 +8,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b"event_store", b"retry_interval")},
+    gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does
 Finds `event_store=` and `retry_interval=` on mcp v1 `FastMCP(...)`, mcp v2 serving calls,

@@ -1,4 +1,5 @@
 from ...model import FixAvailability, Rule, Severity
+from ...sdk import PYTHON_IMPORTS_MCP
 
 RULE = Rule(
     code="MCP104",
@@ -7,6 +8,7 @@ RULE = Rule(
     severity=Severity.ERROR,
     fix=FixAvailability.SOMETIMES,
     triggers={"python": (b'"sse"', b"'sse'", b"sse_app", b"run_sse_async", b"SseServerTransport")},
+    gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does
 Finds servers on the legacy HTTP+SSE transport: `run(transport="sse")`, `sse_app()`,

@@ -1,0 +1,8 @@
+"""What the platforms look like: MCP SDKs (python.py), Kubernetes (kubernetes.py, workloads.py).
+
+This package's `__init__` stays free of parser imports: rule metadata reads the gates below.
+"""
+
+# A Python file can only hold a finding about the MCP SDKs if it imports one of them (rules
+# resolve every name through the imports). Checked on the raw bytes before parsing.
+PYTHON_IMPORTS_MCP = rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*(?:from|import)[ \t]+(?:mcp|fastmcp)\b"

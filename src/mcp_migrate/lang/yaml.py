@@ -173,15 +173,13 @@ class YamlFile:
                 edits.extend(self._remove_node(mapping))
             else:
                 edits.extend(self._remove_entry(e) for e in group)
-        return self._claim_document(entries, _merge(edits))
+        return self.claim_document(entries[0].mapping, _merge(edits)) if entries else _merge(edits)
 
-    def _claim_document(self, entries: Sequence[Entry], edits: list[Edit]) -> list[Edit]:
+    def claim_document(self, inside: Node, edits: list[Edit]) -> list[Edit]:
         """Add a no-op edit on the document's first key, so that two fixes in one document
         never apply in the same pass: each could leave a parent mapping the other empties
         holding nothing, and the re-check of the next pass removes it properly."""
-        if not entries:
-            return edits
-        node: Node = entries[0].mapping
+        node = inside
         while (found := self.parent(node)) is not None:
             node = found[0]
         if not isinstance(node, MappingNode) or not node.value:

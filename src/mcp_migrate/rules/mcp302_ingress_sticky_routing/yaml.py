@@ -72,23 +72,7 @@ def _fix(file: YamlFile, obj: KubeObject, description: str, edits: list[Edit] | 
     """Templates are reported, never rewritten (MCP306 points at values.yaml)."""
     if file.template or not edits:
         return None
-    return Fix(FixSafety.SAFE, description, tuple(_claim_document(file, obj, edits)))
-
-
-def _claim_document(file: YamlFile, obj: KubeObject, edits: list[Edit]) -> list[Edit]:
-    """A no-op edit on the document's first key, as `YamlFile.remove` adds to its own: fixes
-    in one document then apply one per pass, so a line this fix adds to `annotations:` never
-    lands in the same pass as another fix removing that mapping."""
-    node: Node = obj.node
-    while (found := file.parent(node)) is not None:
-        node = found[0]
-    if not isinstance(node, MappingNode) or not node.value:
-        return edits
-    key = node.value[0][0]
-    claim = Edit(key.start_mark.index, key.end_mark.index, file.text[key.start_mark.index : key.end_mark.index])
-    if any(e.start < claim.end and claim.start < e.end for e in edits):
-        return edits
-    return [*edits, claim]
+    return Fix(FixSafety.SAFE, description, tuple(file.claim_document(obj.node, edits)))
 
 
 def _line_end(file: YamlFile, offset: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -67,24 +68,42 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
             candidates = [PurePosixPath()]
         for relative in candidates:
             path = root / relative if relative.parts else root
-            display = _display(given, relative)
-            if relative.parts and matches_glob(str(relative), DEFAULT_EXCLUDES):
-                continue
-            if excludes and (matches_glob(display, excludes) or matches_glob(_from_cwd(path, cwd), excludes)):
+            if relative.parts and _default_excluded(relative.parts):
                 continue
             language = language_of(path)
             if language is None:
                 continue
-            if path.is_symlink():
+            display = _display(given, relative)
+            if excludes and (matches_glob(display, excludes) or matches_glob(_from_cwd(path, cwd), excludes)):
+                continue
+            try:
+                mode = path.lstat().st_mode  # one system call: links and non-files at once
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
                 if relative.parts:
                     continue  # found while walking: never followed
                 path = path.resolve()  # named on the command line: edit the real file
-            if not path.is_file():
+                if not path.is_file():
+                    continue
+            elif not stat.S_ISREG(mode):
                 continue
-            key = path.resolve()
+            key = Path(os.path.normpath(path.absolute()))
             if key not in found:
                 found[key] = SourcePath(path, display, language)
     return sorted(found.values(), key=lambda s: s.display)
+
+
+_EXCLUDED_NAMES = frozenset(p for p in DEFAULT_EXCLUDES if "*" not in p)
+_EXCLUDED_GLOBS = tuple(p for p in DEFAULT_EXCLUDES if "*" in p)
+
+
+def _default_excluded(parts: tuple[str, ...]) -> bool:
+    """The default excludes are folder names (plus `*.egg-info`): a set lookup per part."""
+    folders = parts[:-1]
+    return any(part in _EXCLUDED_NAMES for part in folders) or any(
+        fnmatch.fnmatchcase(part, glob) for part in folders for glob in _EXCLUDED_GLOBS
+    )
 
 
 def _display(given: str, relative: PurePosixPath) -> str:
@@ -126,7 +145,7 @@ def _git_files(root: Path) -> list[PurePosixPath] | None:
 def _walk(root: Path) -> Iterator[PurePosixPath]:
     for directory, dirnames, filenames in os.walk(root):
         base = PurePosixPath(Path(directory).relative_to(root).as_posix())
-        dirnames[:] = sorted(d for d in dirnames if not matches_glob(d, DEFAULT_EXCLUDES))
+        dirnames[:] = sorted(d for d in dirnames if not _default_excluded((d, "")))
         for name in sorted(filenames):
             yield base / name
 

@@ -408,7 +408,7 @@ def test_rules_json(run: Run) -> None:
         assert set(row) >= {"code", "name", "summary", "severity", "fix", "languages"}
         assert row["severity"] in ("error", "warning")
         assert row["fix"] in ("always", "sometimes", "none")
-        assert row["languages"] and set(row["languages"]) <= {"python", "yaml", "nginx", "haproxy"}
+        assert row["languages"] and set(row["languages"]) <= {"python", "typescript", "yaml", "nginx", "haproxy"}
 
 
 @pytest.mark.parametrize("code_", [*ALL_CODES, "mcp101"])

@@ -82,7 +82,7 @@ def test_fix(case: Path, unsafe: bool, tmp_path: Path) -> None:
 
     language = language_of(source)
     assert language is not None
-    load(language).parse(fixed, "\n")  # the fixed file parses
+    load(language).parse(fixed, "\n", work)  # the fixed file parses
     if language == "yaml":
         _assert_surgical(source.read_text(encoding="utf-8"), fixed)
     second = _run(work, engine.Mode.FIX, unsafe)

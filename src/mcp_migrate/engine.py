@@ -78,7 +78,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     selected = _selected(job, source)
-    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, source.language, raw)]
+    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, lang.family(source.language), raw)]
     if not active:
         return result  # the prefilter: most files end here, unparsed
     try:
@@ -88,7 +88,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         return result
     language = lang.load(source.language)
     try:
-        parsed = language.parse(text.text, text.newline)
+        parsed = language.parse(text.text, text.newline, source.path)
     except ParseError as exc:
         result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
         return result
@@ -215,7 +215,7 @@ def _fix(
         chosen = select_compatible([f for f in fixes if f is not None])
         try:
             candidate = apply_edits(current, [edit for fix in chosen for edit in fix.edits])
-            reparsed = language.parse(candidate, text.newline)
+            reparsed = language.parse(candidate, text.newline, source.path)
         except (EditConflict, ParseError) as exc:
             result.errors.append(
                 FileError(source.display, f"internal error: a fix produced invalid code ({exc}); file left unchanged")

@@ -9,10 +9,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
-_SUFFIXES = {".py": "python", ".pyi": "python", ".yaml": "yaml", ".yml": "yaml"}
+_SUFFIXES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+}
+# Dialects that share one set of checkers: rules declare triggers and checkers per family.
+_FAMILIES = {"tsx": "typescript", "javascript": "typescript"}
 # Proxy configs have generic suffixes: the name, or the folder they sit in, says what they are.
 _NGINX_FOLDERS = frozenset({"nginx", "conf.d", "sites-available", "sites-enabled"})
 
@@ -27,42 +42,59 @@ def language_of(path: PurePath) -> str | None:
         return "haproxy"
     if name.endswith(".cfg") and path.parent.name.lower() == "haproxy":
         return "haproxy"
+    if name.endswith(".d.ts") or name.endswith(".min.js"):
+        return None  # declarations and bundles: nothing a migration edits
     return _SUFFIXES.get(path.suffix.lower())
+
+
+def family(language: str) -> str:
+    """The language whose rules check this one (TSX and JavaScript share TypeScript's)."""
+    return _FAMILIES.get(language, language)
 
 
 @dataclass(frozen=True)
 class Language:
-    name: str
-    # (text, newline) -> parsed file with `.text` and `.lines` (a LineIndex); raises ParseError
-    parse: Callable[[str, str], Any]
+    name: str  # the family: it names the rules' checker modules
+    # (text, newline, path) -> parsed file with `.text` and `.lines` (a LineIndex); raises
+    # ParseError. The path is only for reading related files (a relative import's re-exports).
+    parse: Callable[[str, str, Path | None], Any]
     comments: Callable[[Any], dict[int, tuple[int, str]]]  # parsed file -> {line: (column, comment)}
 
 
 def _python() -> Language:
     from .python import PythonModule
 
-    return Language("python", PythonModule, lambda module: module.comments)
+    return Language("python", lambda text, newline, path: PythonModule(text, newline), lambda m: m.comments)
 
 
 def _yaml() -> Language:
     from .yaml import YamlFile
 
-    def parse(text: str, newline: str) -> YamlFile:
-        return YamlFile(text, newline)
-
-    return Language("yaml", parse, lambda file: file.comments)
+    return Language("yaml", lambda text, newline, path: YamlFile(text, newline), lambda f: f.comments)
 
 
 def _nginx() -> Language:
     from .nginx import NginxConfig
 
-    return Language("nginx", NginxConfig, lambda config: config.comments)
+    return Language("nginx", lambda text, newline, path: NginxConfig(text, newline), lambda c: c.comments)
 
 
 def _haproxy() -> Language:
     from .haproxy import HaproxyConfig
 
-    return Language("haproxy", HaproxyConfig, lambda config: config.comments)
+    return Language("haproxy", lambda text, newline, path: HaproxyConfig(text, newline), lambda c: c.comments)
+
+
+def _typescript(dialect: str) -> Callable[[], Language]:
+    def loader() -> Language:
+        from .typescript import TsModule
+
+        def parse(text: str, newline: str, path: Path | None) -> TsModule:
+            return TsModule(text, newline, path, dialect)
+
+        return Language("typescript", parse, lambda module: module.comments)
+
+    return loader
 
 
 _LOADERS: dict[str, Callable[[], Language]] = {
@@ -70,6 +102,9 @@ _LOADERS: dict[str, Callable[[], Language]] = {
     "yaml": _yaml,
     "nginx": _nginx,
     "haproxy": _haproxy,
+    "typescript": _typescript("typescript"),
+    "tsx": _typescript("tsx"),
+    "javascript": _typescript("javascript"),
 }
 _LOADED: dict[str, Language] = {}
 

@@ -8,7 +8,7 @@ RULE = Rule(
     summary="A suppression comment that silences nothing",
     severity=Severity.WARNING,
     fix=FixAvailability.ALWAYS,
-    triggers={"python": (b"mcp-migrate:",)},
+    triggers={"python": (b"mcp-migrate:",), "typescript": (b"mcp-migrate:",)},
     docs="""
 ## What it does
 Finds `# mcp-migrate: ignore[...]` comments that no longer silence anything: the code they name

@@ -10,6 +10,7 @@ RULE = Rule(
     triggers={
         "python": (b"FastMCP", b"MCPServer", b"StreamableHTTPSessionManager", b"stateless_http"),
         "yaml": (b"STATEFUL", b"STATELESS", b"stateful", b"stateless"),
+        "typescript": (b"sessionIdGenerator", b"createLegacyMcpHandler", b"McpAgent"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
     docs="""

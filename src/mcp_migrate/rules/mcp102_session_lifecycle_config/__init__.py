@@ -7,7 +7,10 @@ RULE = Rule(
     summary="Settings that only manage protocol sessions",
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
-    triggers={"python": (b"session_idle_timeout", b"max_sessions")},
+    triggers={
+        "python": (b"session_idle_timeout", b"max_sessions"),
+        "typescript": (b"onsessioninitialized", b"onsessionclosed"),
+    },
     gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does

@@ -7,7 +7,10 @@ RULE = Rule(
     summary="SSE stream resumability (event store, retry interval)",
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
-    triggers={"python": (b"event_store", b"retry_interval")},
+    triggers={
+        "python": (b"event_store", b"retry_interval"),
+        "typescript": (b"eventStore", b"retryInterval"),
+    },
     gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does

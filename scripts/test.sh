@@ -9,6 +9,22 @@ python3 -m venv .venv
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e '.[test]'
 
+# tests/e2e needs a real nginx (Debian's) and the Node toolchain locked in tests/e2e/node.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    export DEBIAN_FRONTEND=noninteractive
+    { $sudo apt-get install -y -qq nginx || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx; }; } \
+        >/dev/null 2>&1 || { echo "error: could not install nginx (apt-get install nginx as root)" >&2; exit 1; }
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm not found: the end-to-end tests need Node.js and npm" >&2
+    exit 1
+fi
+npm ci --prefix tests/e2e/node --no-audit --no-fund --loglevel=error
+# Here the end-to-end tests must run: a missing component fails them instead of skipping them.
+export MCP_MIGRATE_REQUIRE_E2E=1
+
 ruff check src tests
 ruff format --check src
 mypy

@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,3 +216,58 @@ def test_fixed_canonical_works_behind_round_robin(scratch: Path, tmp_path: Path)
 def test_handmade_stateless_works_behind_round_robin(scratch: Path, tmp_path: Path) -> None:
     """The target shape of the fix works: proof that the harness itself tells the two apart."""
     _assert_works(HANDMADE, scratch, tmp_path)
+
+
+# Every MCP105 case the unsafe fix rewrites: its snapshot (which test_fixtures.py proves is the
+# tool's output) must serve a legacy client through round-robin and refuse GET/DELETE.
+REWRITTEN = sorted(path.parent for path in (FIXTURES / "MCP105").glob("*/expected.unsafe.ts"))
+MCP_PATHS = {"generator_fills_map": "/api/mcp"}
+
+
+def _sample_arguments(schema: dict[str, object]) -> dict[str, object]:
+    properties = schema.get("properties")
+    arguments: dict[str, object] = {}
+    for name, spec in (properties if isinstance(properties, dict) else {}).items():
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        arguments[name] = 6 if kind in ("number", "integer") else ("UTC" if name == "timeZone" else "abc")
+    return arguments
+
+
+async def _use_any_tool(url: str, conversation: Conversation) -> None:
+    with anyio.fail_after(CLIENT_TIMEOUT):
+        async with Client(url, mode="legacy", cache=None, read_timeout_seconds=READ_TIMEOUT) as client:
+            conversation.steps.append("initialize")
+            tools = (await client.list_tools()).tools
+            conversation.steps.append("tools/list")
+            for _ in range(3):
+                result = await client.call_tool(tools[0].name, _sample_arguments(tools[0].input_schema))
+                assert not result.is_error, result
+                conversation.steps.append("tools/call")
+
+
+def _status(url: str, method: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, method=method, headers={"accept": "text/event-stream, application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=READ_TIMEOUT) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.mark.parametrize("case", REWRITTEN, ids=lambda p: p.name)
+def test_rewritten_fixture_works_behind_round_robin(case: Path, scratch: Path, tmp_path: Path) -> None:
+    server = scratch / "server.ts"
+    shutil.copyfile(case / "expected.unsafe.ts", server)
+    with round_robin_cluster([str(BIN / "tsx"), server.name], 2, tmp_path / "cluster", cwd=scratch) as cluster:
+        url = cluster.url(MCP_PATHS.get(case.name, "/mcp"))
+        conversation = Conversation()
+        try:
+            anyio.run(_use_any_tool, url, conversation)
+        except Exception as exc:
+            raise AssertionError(f"client failed after {conversation.steps}: {exc!r}\n{cluster.logs()}") from exc
+        for method in ("GET", "DELETE"):
+            status, body = _status(url, method)
+            assert status == 405, (method, status, body)
+            assert json.loads(body)["error"]["code"] == -32000, body
+        posts = [entry for entry in cluster.proxy.entries() if entry.method == "POST"]
+        assert {entry.upstream for entry in posts} == set(cluster.addresses), posts

@@ -2,9 +2,10 @@
 
 One module covers `.ts`, `.tsx` and the JavaScript suffixes; each dialect gets its own
 grammar (a `<T>x` cast is TypeScript, `<T>x</T>` is JSX). Rules never match by spelling:
-`imported()` resolves a name through the file's ES imports, `require` calls and, for a
-relative module, that module's re-exports, so `import { StreamableHTTPServerTransport as T }`
-is recognised and a local class that happens to share the name is not.
+`imported()` resolves a name through the file's ES imports, `require` and `await import()`
+(at any scope) and, for a relative module, that module's re-exports, so
+`import { StreamableHTTPServerTransport as T }` is recognised and a local class, a parameter or
+a block-scoped declaration that happens to share the name is not.
 """
 
 from __future__ import annotations
@@ -173,12 +174,24 @@ class TsModule:
 
     def imported(self, node: Node | None) -> tuple[str, str] | None:
         """(module, export) that an identifier or `ns.member` expression refers to, through
-        imports, `require` and relative modules' re-exports; None for anything local."""
+        imports, `require` / `await import()` (at any scope) and relative modules' re-exports;
+        None for anything local, including a name re-bound in an enclosing scope."""
         node = unwrap(node)
         if node is None:
             return None
         if node.type == "identifier":
-            found = self.imports.get(self.source(node))
+            name = self.source(node)
+            if name not in self._importable:
+                return None
+            declaration = self.declaration(node)
+            if declaration is None:
+                found = self.imports.get(name)
+            elif declaration.type == "variable_declarator":
+                table: dict[str, tuple[str, str]] = {}
+                _require_binding(self, declaration, table)
+                found = table.get(name)
+            else:
+                found = None
         elif node.type == "member_expression":
             base = self.imported(node.child_by_field_name("object"))
             prop = node.child_by_field_name("property")
@@ -187,65 +200,49 @@ class TsModule:
             found = (base[0], self.source(prop))
         else:
             return None
-        if found is None or self._shadowed(node):
-            return None
-        return self._follow(found, 0)
-
-    def _follow(self, found: tuple[str, str], depth: int) -> tuple[str, str]:
-        module, export = found
-        if not module.startswith(".") or self.path is None or depth >= _MAX_REEXPORT_DEPTH or export == "*":
+        if found is None or self.path is None:
             return found
-        target = _resolve_relative(self.path.parent, module)
-        if target is None:
-            return found
-        exports = _exports_of(target)
-        if export in exports:
-            origin, name = exports[export]
-            if origin.startswith("."):
-                return (_relative_to(target, origin, self.path), name)  # keep following from there
-            return (origin, name)
-        for star in exports.get("*", ()):  # type: ignore[union-attr]
-            if not star.startswith("."):
-                return found  # an `export *` from a package: unknowable without that package
-        return found
+        return _origin(self.path, found[0], found[1], 0) or found
 
-    def _shadowed(self, node: Node) -> bool:
-        """True when the identifier is re-bound by a parameter or declaration in an enclosing function."""
-        if node.type != "identifier":
-            return False
-        name = self.source(node)
-        scope = enclosing_function(node)
-        while scope is not None:
-            params = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
-            if params is not None and name in _pattern_names(self, params):
-                return True
-            body = scope.child_by_field_name("body")
-            if body is not None and _declares(self, body, name):
-                return True
-            scope = enclosing_function(scope)
-        return False
+    def import_origin(self, local: str) -> tuple[str, str] | None:
+        """(module, export) a module-level import binds `local` to, through relative re-exports."""
+        found = self.imports.get(local)
+        if found is None or self.path is None:
+            return found
+        return _origin(self.path, found[0], found[1], 0) or found
+
+    @cached_property
+    def _importable(self) -> frozenset[str]:
+        """Names some import, `require` or `await import()` binds somewhere in the file: any
+        other name is local without looking at scopes."""
+        table = dict(self.imports)
+        for declarator in self.walk("variable_declarator"):
+            _require_binding(self, declarator, table)
+        return frozenset(table)
+
+    def declaration(self, identifier: Node) -> Node | None:
+        """The nearest declaration of a name as seen from `identifier`: a variable declarator,
+        a parameter list, a class or function declaration, a catch clause, a loop head. None
+        when only an import declares it (or nothing does: a global)."""
+        return _declaration(self, self.source(identifier), identifier)
 
     def binding(self, identifier: Node) -> Node | None:
         """The value a `const`/`let`/`var` name was initialised with, in the nearest enclosing
-        scope that declares it (statements only: a value reassigned later is not followed)."""
-        name = self.source(identifier)
-        scope: Node | None = enclosing_function(identifier)
-        while True:
-            container = self.root if scope is None else scope.child_by_field_name("body")
-            if container is not None:
-                for declarator in _declarators(container):
-                    target = declarator.child_by_field_name("name")
-                    if target is not None and target.type == "identifier" and self.source(target) == name:
-                        return declarator.child_by_field_name("value")
-            if scope is None:
-                return None
-            scope = enclosing_function(scope)
+        scope (function or block) that declares it. A value reassigned later is not followed."""
+        declaration = self.declaration(identifier)
+        if declaration is None or declaration.type != "variable_declarator":
+            return None
+        target = declaration.child_by_field_name("name")
+        if target is None or target.type != "identifier" or self.source(target) != self.source(identifier):
+            return None  # destructured: not the whole value
+        return declaration.child_by_field_name("value")
 
     def resolve(self, node: Node | None) -> Node | None:
-        """Follow identifiers to their initialiser (a few steps) and strip `as`, `!` and parens."""
+        """Follow identifiers (and shorthand properties, which name one) to their initialiser,
+        a few steps, stripping `as`, `!`, `satisfies`, `<T>` casts and parens."""
         node = unwrap(node)
         for _ in range(5):
-            if node is None or node.type != "identifier":
+            if node is None or node.type not in ("identifier", "shorthand_property_identifier"):
                 return node
             value = self.binding(node)
             if value is None:
@@ -317,27 +314,59 @@ def call_arguments(call: Node) -> list[Node]:
 def remove_list_item(module: TsModule, item: Node) -> tuple[Edit, ...]:
     """Remove one element of a comma-separated list (object members, arguments) with its
     comma, and its whole line when it stood alone there, so formatting stays as it was."""
+    return remove_list_items(module, [item])
+
+
+def remove_list_items(module: TsModule, items: Iterable[Node]) -> tuple[Edit, ...]:
+    """Remove several elements of comma-separated lists in one fix. Neighbours are removed as
+    one run (its commas and lines together), so the edits never overlap: removing the last two
+    members of `{a, b, c}` takes the comma after `a` once, not twice."""
+    by_list: dict[int, tuple[Node, set[int]]] = {}
+    for item in items:
+        parent = item.parent
+        if parent is not None:
+            by_list.setdefault(parent.id, (parent, set()))[1].add(item.id)
+    edits: list[Edit] = []
+    for parent, chosen in by_list.values():
+        run: list[Node] = []
+        for member in [*(c for c in parent.named_children if c.type != "comment"), None]:
+            if member is not None and member.id in chosen:
+                run.append(member)
+                continue
+            if run:
+                edits.extend(_remove_run(module, run[0], run[-1]))
+                run = []
+    return tuple(sorted(edits))
+
+
+def _remove_run(module: TsModule, first: Node, last: Node) -> tuple[Edit, ...]:
     text = module.text
-    start, end = module.start(item), module.end(item)
-    after, before = item.next_sibling, item.prev_sibling
+    start, end = module.start(first), module.end(last)
+    after = last.next_sibling
+    before = first.prev_sibling
+    while before is not None and before.type == "comment":
+        before = before.prev_sibling
     line_start = module.lines.line_start(start)
     alone = not text[line_start:start].strip()
+
+    def line_end(offset: int) -> int:
+        newline = text.find("\n", offset)
+        return len(text) if newline < 0 else newline + 1
+
     if after is not None and after.type == ",":
         end = module.end(after)
-        newline = text.find("\n", end)
-        line_end = len(text) if newline < 0 else newline + 1
-        if alone and not text[end:line_end].strip():
-            return (Edit(line_start, line_end),)
+        if alone and not text[end : line_end(end)].strip():
+            return (Edit(line_start, line_end(end)),)
         while end < len(text) and text[end] in " \t":
             end += 1
         return (Edit(start, end),)
     if before is not None and before.type == ",":
-        if alone:  # the last member on its own line: its line, and the comma before it
-            newline = text.find("\n", end)
-            line_end = len(text) if newline < 0 else newline + 1
-            if not text[end:line_end].strip():
-                return (Edit(module.start(before), module.end(before)), Edit(line_start, line_end))
+        if alone and not text[end : line_end(end)].strip():
+            # the last members on lines of their own: their lines, and the comma before them
+            return (Edit(module.start(before), module.end(before)), Edit(line_start, line_end(end)))
         return (Edit(module.start(before), end),)
+    if alone and not text[end : line_end(end)].strip():  # the only member, on its own line(s)
+        return (Edit(line_start, line_end(end)),)
     return (Edit(start, end),)
 
 
@@ -390,10 +419,9 @@ def _required_module(module: TsModule, node: Node | None) -> str | None:
     if node is None or node.type != "call_expression":
         return None
     function = node.child_by_field_name("function")
-    if function is None or function.type not in ("identifier", "import") or module.source(function) not in (
-        "require",
-        "import",
-    ):
+    if function is None or function.type not in ("identifier", "import"):
+        return None
+    if module.source(function) not in ("require", "import"):
         return None
     args = call_arguments(node)
     return string_value(module, args[0]) if len(args) == 1 else None
@@ -437,14 +465,39 @@ def _resolve_relative(folder: Path, specifier: str) -> Path | None:
     return None
 
 
-def _relative_to(target: Path, origin: str, importer: Path) -> str:
-    """A specifier `origin` written in `target`, rewritten relative to `importer`'s folder."""
-    resolved = (target.parent / origin).resolve()
-    try:
-        rel = resolved.relative_to(importer.parent.resolve())
-        return "./" + rel.as_posix()
-    except ValueError:
-        return str(resolved)
+def _origin(importer: Path, specifier: str, export: str, depth: int) -> tuple[str, str] | None:
+    """The package module and name that `export` of `specifier` (written in `importer`) comes
+    from, through relative modules' `export {..} from`, `export { imported }` and `export *`;
+    None when unknown (a local definition, a file that is missing or does not parse)."""
+    if not specifier.startswith("."):
+        return (specifier, export)
+    if depth >= _MAX_REEXPORT_DEPTH or export == "*":
+        return None
+    target = _resolve_relative(importer.parent, specifier)
+    if target is None:
+        return None
+    exports = _exports_of(target)
+    if export in exports:
+        origin, name = exports[export]
+        return _origin(target, origin, name, depth + 1)
+    packages = []
+    for star in exports["*"]:
+        if star.startswith("."):
+            found = _origin(target, star, export, depth + 1)
+            if found is not None:
+                return found
+        else:
+            packages.append(star)
+    # `export *` from packages: which one holds the name is unknowable without them, but when
+    # they are all one package (or one npm scope) that is where it comes from.
+    if packages and len({_package_scope(p) for p in packages}) == 1:
+        return (packages[0], export)
+    return None
+
+
+def _package_scope(specifier: str) -> str:
+    """`@scope/pkg/sub.js` -> `@scope`, `pkg/sub` -> `pkg`."""
+    return specifier.split("/", 1)[0]
 
 
 @cache
@@ -454,15 +507,20 @@ def _exports_of(path: Path) -> dict[str, Any]:
     try:
         module = TsModule(path.read_text("utf-8"), path=path, dialect=dialect_of(path))
     except (OSError, UnicodeDecodeError, ParseError):
-        return {}
+        return {"*": []}
     exports: dict[str, Any] = {"*": []}
-    for statement in module.walk("export_statement"):
-        if statement.parent is not module.root and statement.parent != module.root:
+    for statement in module.root.named_children:
+        if statement.type != "export_statement":
             continue
         source = string_value(module, statement.child_by_field_name("source"))
         clause = next((c for c in statement.named_children if c.type == "export_clause"), None)
         if clause is None:
-            if source is not None and any(c.type == "*" for c in statement.children):
+            namespace = next((c for c in statement.named_children if c.type == "namespace_export"), None)
+            if source is not None and namespace is not None:  # `export * as sdk from "m"`
+                exported_as = module.name(namespace.named_children[0]) if namespace.named_children else None
+                if exported_as is not None:
+                    exports[exported_as] = (source, "*")
+            elif source is not None and any(c.type == "*" for c in statement.children):
                 exports["*"].append(source)
             continue
         for spec in clause.named_children:
@@ -483,34 +541,95 @@ def _exports_of(path: Path) -> dict[str, Any]:
 
 
 # -- scopes -----------------------------------------------------------------------------------
-def _pattern_names(module: TsModule, node: Node) -> set[str]:
-    names = set()
-    for child in TsModule._descendants(node):
-        if child.type in ("identifier", "shorthand_property_identifier_pattern"):
-            parent = child.parent
-            if parent is not None and parent.type == "pair_pattern" and parent.child_by_field_name("key") == child:
+_BLOCKS = frozenset({"program", "statement_block", "switch_case", "switch_default", "class_static_block"})
+_NAMED_DECLARATIONS = frozenset(
+    {
+        "class_declaration",
+        "abstract_class_declaration",
+        "function_declaration",
+        "generator_function_declaration",
+        "enum_declaration",
+    }
+)
+
+
+def _declaration(module: TsModule, name: str, node: Node) -> Node | None:
+    """Walk out from `node` to the nearest scope that declares `name` (see TsModule.declaration)."""
+    scope = node.parent
+    while scope is not None:
+        kind = scope.type
+        if kind in _FUNCTIONS:
+            params = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
+            if params is not None and name in _pattern_names(module, params):
+                return params
+        elif kind in _BLOCKS:
+            found = _declared_in_block(module, scope, name)
+            if found is not None:
+                return found
+        elif kind == "catch_clause":
+            param = scope.child_by_field_name("parameter")
+            if param is not None and name in _pattern_names(module, param):
+                return scope
+        elif kind == "for_in_statement":
+            left = scope.child_by_field_name("left")
+            declares = any(c.type in ("const", "let", "var") for c in scope.children)
+            if declares and left is not None and name in _pattern_names(module, left):
+                return scope
+        elif kind == "for_statement":
+            init = scope.child_by_field_name("initializer")
+            if init is not None and init.type in ("lexical_declaration", "variable_declaration"):
+                for declarator in init.named_children:
+                    if declarator.type == "variable_declarator" and _binds_name(module, declarator, name):
+                        return declarator
+        scope = scope.parent
+    return None
+
+
+def _declared_in_block(module: TsModule, block: Node, name: str) -> Node | None:
+    for statement in block.named_children:
+        if statement.type == "export_statement":
+            inner = statement.child_by_field_name("declaration")
+            if inner is None:
                 continue
-            names.add(module.source(child))
-    if node.type == "identifier":
-        names.add(module.source(node))
+            statement = inner
+        if statement.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in statement.named_children:
+                if declarator.type == "variable_declarator" and _binds_name(module, declarator, name):
+                    return declarator
+        elif statement.type in _NAMED_DECLARATIONS and module.name(statement.child_by_field_name("name")) == name:
+            return statement
+    return None
+
+
+def _binds_name(module: TsModule, declarator: Node, name: str) -> bool:
+    target = declarator.child_by_field_name("name")
+    return target is not None and name in _pattern_names(module, target)
+
+
+def _pattern_names(module: TsModule, node: Node) -> set[str]:
+    """Names a binding pattern (or parameter list) binds: not property keys, not defaults' or
+    types' names."""
+    names: set[str] = set()
+    _collect_names(module, node, names)
     return names
 
 
-def _declarators(container: Node) -> Iterable[Node]:
-    """Variable declarators directly in a block (not in nested functions)."""
-    for statement in container.named_children:
-        if statement.type in ("lexical_declaration", "variable_declaration"):
-            yield from (d for d in statement.named_children if d.type == "variable_declarator")
-        elif statement.type == "export_statement":
-            for inner in statement.named_children:
-                if inner.type in ("lexical_declaration", "variable_declaration"):
-                    yield from (d for d in inner.named_children if d.type == "variable_declarator")
-
-
-def _declares(module: TsModule, body: Node, name: str) -> bool:
-    for declarator in _declarators(body):
-        target = declarator.child_by_field_name("name")
-        if target is not None and name in _pattern_names(module, target):
-            return True
-    return False
-
+def _collect_names(module: TsModule, node: Node, names: set[str]) -> None:
+    kind = node.type
+    if kind in ("identifier", "shorthand_property_identifier_pattern"):
+        names.add(module.source(node))
+    elif kind == "pair_pattern":
+        value = node.child_by_field_name("value")
+        if value is not None:
+            _collect_names(module, value, names)
+    elif kind in ("assignment_pattern", "object_assignment_pattern"):
+        left = node.child_by_field_name("left")
+        if left is not None:
+            _collect_names(module, left, names)
+    elif kind in ("required_parameter", "optional_parameter"):
+        pattern = node.child_by_field_name("pattern")
+        if pattern is not None:
+            _collect_names(module, pattern, names)
+    elif kind in ("formal_parameters", "object_pattern", "array_pattern", "rest_pattern"):
+        for child in node.named_children:
+            _collect_names(module, child, names)

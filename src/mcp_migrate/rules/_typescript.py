@@ -12,6 +12,7 @@ from ..lang.typescript import (
     call_arguments,
     enclosing_function,
     remove_list_item,
+    remove_list_items,
     string_value,
     unwrap,
 )
@@ -24,6 +25,7 @@ from ..sdk.typescript import (
     is_undefined,
     streamable_transports,
 )
+from ..sdk.typescript_handlers import scope_of
 
 SESSION_HEADER = "mcp-session-id"
 HTTP_METHODS = frozenset({"get", "post", "delete", "put", "patch", "all", "use", "head", "options"})
@@ -54,7 +56,9 @@ def _transports(module: TsModule) -> list[Transport]:
             value = generator_value(module, prop)
             if value is not None and value.type == "ternary_expression":
                 branches = [value.child_by_field_name("consequence"), value.child_by_field_name("alternative")]
-                if any(is_undefined(module, b) for b in branches) and not all(is_undefined(module, b) for b in branches):
+                if any(is_undefined(module, b) for b in branches) and not all(
+                    is_undefined(module, b) for b in branches
+                ):
                     generator, conditional = prop, True
                 elif not all(is_undefined(module, b) for b in branches):
                     generator = prop
@@ -93,8 +97,8 @@ def turn_sessions_off(module: TsModule, transport: Transport) -> tuple[Edit, ...
         else:
             edits = [Edit(module.start(value), module.end(value), "undefined")]
     if _own_property(transport, prop):
-        for extra in session_only_properties(module, transport, SESSION_HOOKS + RESUMABILITY):
-            edits.extend(remove_list_item(module, extra))
+        extras = session_only_properties(module, transport, SESSION_HOOKS + RESUMABILITY)
+        edits.extend(remove_list_items(module, extras))  # one run: neighbours' commas never overlap
     return tuple(sorted(edits))
 
 
@@ -159,42 +163,94 @@ def _header_reads(module: TsModule) -> list[Node]:
         if parent is None:
             continue
         if parent.type == "subscript_expression" and parent.child_by_field_name("index") == literal:
-            if not _assigned(parent):
+            receiver = parent.child_by_field_name("object")
+            if not _assigned(parent) and not _deleted(parent) and not _on_response(module, receiver):
                 found.append(parent)
         elif parent.type == "arguments" and len(parent.named_children) == 1:
             call = parent.parent
             function = call.child_by_field_name("function") if call is not None else None
-            if function is not None and function.type == "member_expression":
+            if call is not None and function is not None and function.type == "member_expression":
                 prop = function.child_by_field_name("property")
-                if prop is not None and module.source(prop) in ("get", "header", "getHeader"):
-                    assert call is not None
+                receiver = function.child_by_field_name("object")
+                if prop is not None and module.source(prop) in _HEADER_GETTERS and not _on_response(module, receiver):
                     found.append(call)
     return found
 
 
 def _assigned(node: Node) -> bool:
     parent = node.parent
-    return parent is not None and parent.type in ("assignment_expression", "augmented_assignment_expression") and (
-        parent.child_by_field_name("left") == node
+    return (
+        parent is not None
+        and parent.type in ("assignment_expression", "augmented_assignment_expression")
+        and (parent.child_by_field_name("left") == node)
     )
+
+
+# `getHeader` is not here: Node's `getHeader` belongs to outgoing messages (the response).
+_HEADER_GETTERS = ("get", "header")
+
+
+def _on_response(module: TsModule, receiver: Node | None) -> bool:
+    """`res.get("mcp-session-id")`, `res.getHeaders()[...]`: the response's header (the one the
+    transport writes), not the request's. The response is the handler's second parameter; a
+    path through request data (`extra.requestInfo.headers[...]` in an SDK handler) is not it."""
+    root = _root_identifier(receiver)
+    if root is None or _through_request(module, receiver):
+        return False
+    name = module.source(root)
+    function = enclosing_function(root)
+    while function is not None:
+        params = function.child_by_field_name("parameters")
+        if params is not None:
+            names = [_parameter_name(module, p) for p in params.named_children if p.type != "comment"]
+            if name in names:
+                return names.index(name) == 1
+        function = enclosing_function(function)
+    return False
+
+
+_REQUEST_PARTS = frozenset({"headers", "requestInfo", "req", "request", "raw"})
+
+
+def _through_request(module: TsModule, node: Node | None) -> bool:
+    node = unwrap(node)
+    while node is not None and node.type in ("member_expression", "subscript_expression", "call_expression"):
+        if node.type == "member_expression" and module.name(node.child_by_field_name("property")) in _REQUEST_PARTS:
+            return True
+        node = unwrap(node.child_by_field_name("function" if node.type == "call_expression" else "object"))
+    return False
+
+
+def _root_identifier(node: Node | None) -> Node | None:
+    """`a` of `a.b.c`, `a[b].c()`, `(a as T).b`."""
+    node = unwrap(node)
+    while node is not None and node.type in ("member_expression", "subscript_expression", "call_expression"):
+        field_name = "function" if node.type == "call_expression" else "object"
+        node = unwrap(node.child_by_field_name(field_name))
+    return node if node is not None and node.type == "identifier" else None
+
+
+def _parameter_name(module: TsModule, param: Node) -> str | None:
+    ident = param if param.type == "identifier" else param.child_by_field_name("pattern")
+    return module.source(ident) if ident is not None and ident.type == "identifier" else None
 
 
 _REJECT_WORDS = ("no valid session", "invalid session", "session not found", "unknown session", "session id")
 
 
 def _session_routing(module: TsModule) -> list[Routing]:
-    reads = header_reads(module)
+    # Reads inside an MCP tool/resource/prompt handler are state keyed by session (MCP201), not routing.
+    reads = [read for read in header_reads(module) if scope_of(module, read) is None]
     if not reads:
         return []
     tainted = _tainted_names(module, reads)
-    routes = _route_registrations(module)
     by_function: dict[int, Routing] = {}
 
     def routing_of(node: Node) -> Routing:
-        function = _handler_function(node, routes)
+        function = _handler_function(module, node)
         key = -1 if function is None else function.id
         if key not in by_function:
-            by_function[key] = _new_routing(module, function, routes)
+            by_function[key] = _new_routing(module, function)
         return by_function[key]
 
     for lookup in _lookups(module, tainted, reads):
@@ -202,15 +258,82 @@ def _session_routing(module: TsModule) -> list[Routing]:
     for read in reads:
         routing = routing_of(read)
         routing.header_reads.append(read)
+    read_ids = {r.id for r in reads}
     for routing in by_function.values():
         if routing.function is None:
             continue
         for literal in module.descendants(routing.function, "string", "template_string"):
             text = (string_value(module, literal) or module.source(literal)).lower()
-            if "session" in text and any(word in text for word in _REJECT_WORDS):
+            if "session" in text and any(word in text for word in _REJECT_WORDS) and not logged(module, literal):
                 routing.rejects.append(literal)
+        for statement in module.descendants(routing.function, "if_statement"):
+            condition = statement.child_by_field_name("condition")
+            consequence = statement.child_by_field_name("consequence")
+            if condition is None or consequence is None or not _answers_4xx(module, consequence):
+                continue
+            if _carries(module, condition, tainted, read_ids):
+                routing.rejects.append(condition)
     found = [r for r in by_function.values() if r.lookups or r.rejects]
     return sorted(found, key=lambda r: r.anchor.start_byte)
+
+
+def session_names(module: TsModule) -> set[tuple[int, str]]:
+    """(function id, name) of the variables that hold the request's session id."""
+    return module.memo(lambda m: _tainted_names(m, header_reads(m)), "ts.session_names")
+
+
+def is_session_name(module: TsModule, identifier: Node) -> bool:
+    """The identifier names a variable that holds the request's session id."""
+    return _scope_key(module, identifier) in session_names(module)
+
+
+def carries_session(module: TsModule, node: Node) -> bool:
+    """The expression reads the session header or a variable holding the session id."""
+    return _carries(module, node, session_names(module), {r.id for r in header_reads(module)})
+
+
+def _carries(module: TsModule, node: Node, tainted: set[tuple[int, str]], read_ids: set[int]) -> bool:
+    if node.id in read_ids:
+        return True
+    for child in module.descendants(node, "identifier", "subscript_expression", "call_expression"):
+        if child.id in read_ids or (child.type == "identifier" and _scope_key(module, child) in tainted):
+            return True
+    return False
+
+
+def _answers_4xx(module: TsModule, block: Node) -> bool:
+    """The branch answers 400 or 404 (`res.status(400)`, `writeHead(404)`, `c.json(body, 400)`):
+    a "no such session" answer, whatever its text says."""
+    return any(
+        module.source(n) in ("400", "404") and _same_function(n, block) for n in module.descendants(block, "number")
+    )
+
+
+def _same_function(node: Node, container: Node) -> bool:
+    function = enclosing_function(node)
+    return function is None or function.start_byte < container.start_byte
+
+
+_LOG_METHODS = frozenset({"log", "info", "warn", "warning", "error", "debug", "trace", "fatal"})
+
+
+def logged(module: TsModule, literal: Node) -> bool:
+    """A string written to a log (`console.warn(...)`, `logger.info(...)`), not sent to the client."""
+    node = literal.parent
+    while node is not None and node.type not in ("expression_statement", "statement_block", "program"):
+        if node.type == "call_expression":
+            function = node.child_by_field_name("function")
+            root = _root_identifier(function)
+            prop = function.child_by_field_name("property") if function is not None else None
+            if root is not None and module.source(root) in ("console", "logger", "log"):
+                return True
+            if prop is not None and module.source(prop) in _LOG_METHODS:
+                return True
+        node = node.parent
+    return False
+
+
+_ID_METHODS = frozenset({"toString", "trim", "toLowerCase", "toUpperCase"})
 
 
 def _tainted_names(module: TsModule, reads: list[Node]) -> set[tuple[int, str]]:
@@ -220,13 +343,36 @@ def _tainted_names(module: TsModule, reads: list[Node]) -> set[tuple[int, str]]:
     read_ids = {r.id for r in reads}
 
     def carries(node: Node | None) -> bool:
+        """The value is the session id (or text made of it), not something looked up by it."""
+        node = unwrap(node)
         if node is None:
             return False
-        for child in module.descendants(node, "identifier", "subscript_expression", "call_expression"):
-            if child.id in read_ids:
-                return True
-            if child.type == "identifier" and _scope_key(module, child) in tainted:
-                return True
+        if node.id in read_ids:
+            return True
+        kind = node.type
+        if kind == "identifier":
+            return _scope_key(module, node) in tainted
+        if kind == "await_expression":
+            return carries(node.named_children[0] if node.named_children else None)
+        if kind == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            if operator is not None and operator.type in ("??", "||", "&&", "+"):
+                return carries(node.child_by_field_name("left")) or carries(node.child_by_field_name("right"))
+            return False
+        if kind == "ternary_expression":
+            return carries(node.child_by_field_name("consequence")) or carries(node.child_by_field_name("alternative"))
+        if kind == "template_string":
+            return any(carries(c.named_children[0]) for c in node.named_children if c.type == "template_substitution")
+        if kind == "subscript_expression":  # `header[0]` of a repeated header
+            return carries(node.child_by_field_name("object"))
+        if kind == "call_expression":
+            function = node.child_by_field_name("function")
+            args = call_arguments(node)
+            if function is not None and function.type == "identifier" and module.source(function) == "String":
+                return bool(args) and carries(args[0])
+            if function is not None and function.type == "member_expression":
+                prop = module.name(function.child_by_field_name("property"))
+                return prop in _ID_METHODS and carries(function.child_by_field_name("object"))
         return False
 
     functions = _local_functions(module)
@@ -248,8 +394,10 @@ def _tainted_names(module: TsModule, reads: list[Node]) -> set[tuple[int, str]]:
             params = target_fn.child_by_field_name("parameters")
             if params is None:
                 continue
-            names = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter", "identifier")]
-            for arg, param in zip(call_arguments(call), names):
+            names = [
+                p for p in params.named_children if p.type in ("required_parameter", "optional_parameter", "identifier")
+            ]
+            for arg, param in zip(call_arguments(call), names, strict=False):
                 ident = param if param.type == "identifier" else param.child_by_field_name("pattern")
                 if ident is not None and ident.type == "identifier" and carries(arg):
                     tainted.add((target_fn.id, module.source(ident)))
@@ -347,9 +495,9 @@ def _lookups(module: TsModule, tainted: set[tuple[int, str]], reads: list[Node])
         prop = function.child_by_field_name("property")
         method = module.source(prop) if prop is not None else ""
         args = call_arguments(call)
-        if method in ("get", "has") and len(args) == 1 and call.id not in read_ids and keyed(args[0]):
-            yield call
-        elif method in ("find", "findIndex", "filter", "some") and args and keyed(args[0]):
+        by_key = method in ("get", "has") and len(args) == 1 and call.id not in read_ids
+        searched = method in ("find", "findIndex", "filter", "some") and bool(args)
+        if (by_key or searched) and keyed(args[0]):
             yield call
     for binary in module.walk("binary_expression"):
         operator = binary.child_by_field_name("operator")
@@ -361,7 +509,9 @@ def _deleted(node: Node) -> bool:
     """`delete transports[sid]`: cleanup, not a lookup."""
     parent = node.parent
     operator = parent.child_by_field_name("operator") if parent is not None else None
-    return parent is not None and parent.type == "unary_expression" and operator is not None and operator.type == "delete"
+    return (
+        parent is not None and parent.type == "unary_expression" and operator is not None and operator.type == "delete"
+    )
 
 
 # -- HTTP routes ------------------------------------------------------------------------------
@@ -373,7 +523,7 @@ class Route:
     handler: Node  # the function or the identifier naming it
 
 
-def _route_registrations(module: TsModule) -> list[Route]:
+def route_registrations(module: TsModule) -> list[Route]:
     return module.memo(_routes, "ts.routes")
 
 
@@ -406,40 +556,102 @@ def _routes(module: TsModule) -> list[Route]:
     return found
 
 
-def _handler_function(node: Node, routes: list[Route]) -> Node | None:
-    """The function the node is in that handles a request: a registered route handler if one
-    encloses it, else the outermost enclosing function."""
+def route_handlers(module: TsModule) -> dict[int, list[Route]]:
+    """Functions that serve routes, by node id: the registered function (an inline one, or the
+    declaration a registered name resolves to) and the function a registered one-line wrapper
+    forwards to (`(req, res) => this.handlePost(req, res)`)."""
+    return module.memo(_route_handlers, "ts.route_handlers")
+
+
+def _route_handlers(module: TsModule) -> dict[int, list[Route]]:
+    functions = _local_functions(module)
+    found: dict[int, list[Route]] = {}
+    for route in route_registrations(module):
+        handler = route.handler
+        if handler.type == "identifier":
+            target = functions.get(module.source(handler))
+            if target is not None:
+                found.setdefault(target.id, []).append(route)
+            continue
+        found.setdefault(handler.id, []).append(route)
+        forwarded = forwarded_call(module, handler)
+        callee = _callee_name(module, forwarded) if forwarded is not None else None
+        target = functions.get(callee) if callee else None
+        if target is not None:
+            found.setdefault(target.id, []).append(route)
+    return found
+
+
+def forwarded_call(module: TsModule, function: Node) -> Node | None:
+    """The call a one-line wrapper makes: `(req, res) => handle(req, res)`, `{ await x.handle(req, res); }`."""
+    body = function.child_by_field_name("body")
+    if body is not None and body.type == "statement_block":
+        statements = [c for c in body.named_children if c.type != "comment"]
+        if len(statements) != 1 or statements[0].type not in ("expression_statement", "return_statement"):
+            return None
+        body = statements[0].named_children[0] if statements[0].named_children else None
+    body = unwrap(body)
+    if body is not None and body.type in ("await_expression", "unary_expression"):  # `await f()`, `void f()`
+        body = unwrap(body.named_children[0]) if body.named_children else None
+    return body if body is not None and body.type == "call_expression" else None
+
+
+def _handler_function(module: TsModule, node: Node) -> Node | None:
+    """The function the node is in that handles a request: the innermost enclosing route
+    handler, else the innermost named function (declaration, `const f = () =>`, method), else
+    the outermost enclosing function."""
+    handlers = route_handlers(module)
     function = enclosing_function(node)
+    named: Node | None = None
     outermost = function
-    handlers = {r.handler.id for r in routes}
     while function is not None:
         if function.id in handlers:
             return function
+        if named is None and _is_named(function):
+            named = function
         outermost = function
         function = enclosing_function(function)
-    return outermost
+    return named or outermost
 
 
-def _new_routing(module: TsModule, function: Node | None, routes: list[Route]) -> Routing:
+def _is_named(function: Node) -> bool:
+    parent = function.parent
+    return function.type in ("function_declaration", "method_definition", "generator_function_declaration") or (
+        parent is not None and parent.type in ("variable_declarator", "public_field_definition", "field_definition")
+    )
+
+
+def _new_routing(module: TsModule, function: Node | None) -> Routing:
     if function is None:
         return Routing(None, "module-level code")
     name = _function_name(module, function)
     methods, paths = set(), set()
-    for route in routes:
-        if route.handler == function or (
-            route.handler.type == "identifier" and name is not None and module.source(route.handler) == name
-        ):
-            methods.add(route.method.upper())
-            if route.path:
-                paths.add(route.path)
+    for route in route_handlers(module).get(function.id, []):
+        methods.add(route.method.upper())
+        if route.path:
+            paths.add(route.path)
     where = " ".join(filter(None, ["/".join(sorted(methods)), ", ".join(sorted(paths))]))
     if name and where:
         label = f"handler `{name}` ({where})"
     elif where:
         label = f"{where} handler"
+    elif name:
+        label = f"function `{name}`"
     else:
-        label = f"function `{name}`" if name else "function"
+        callback = _server_callback(module, function)
+        label = f"`{callback}` request handler" if callback else "function"
     return Routing(function, label, methods=methods, paths=paths)
+
+
+def _server_callback(module: TsModule, function: Node) -> str | None:
+    """`createServer` when the function is the request listener of `http.createServer(...)`."""
+    args = function.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    callee = call.child_by_field_name("function") if call is not None else None
+    if callee is not None and callee.type == "member_expression":
+        callee = callee.child_by_field_name("property")
+    name = module.source(callee) if callee is not None else None
+    return name if name in ("createServer", "createSecureServer") else None
 
 
 def _function_name(module: TsModule, function: Node) -> str | None:

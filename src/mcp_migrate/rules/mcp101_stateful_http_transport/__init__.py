@@ -31,6 +31,24 @@ process memory:
 A server that only runs over stdio is not a finding; a transport chosen at run time is, when
 HTTP is one of the choices.
 
+In TypeScript and JavaScript (`.ts`, `.tsx`, `.mts`, `.cts`, `.js`, `.jsx`, `.mjs`, `.cjs`):
+
+- `new StreamableHTTPServerTransport({ sessionIdGenerator })` (`@modelcontextprotocol/sdk` 1.x),
+  `NodeStreamableHTTPServerTransport` (`@modelcontextprotocol/node`) and
+  `WebStandardStreamableHTTPServerTransport` (1.x or `@modelcontextprotocol/server`) whose
+  `sessionIdGenerator` sets a generator: an arrow, `randomUUID` itself, a method, or a
+  condition with a stateful branch (`stateless ? undefined : () => randomUUID()`). The options
+  may sit in a variable or come from a spread base object;
+- Cloudflare Agents (`agents/mcp`): `createMcpHandler(server, { sessionIdGenerator })`,
+  `new WorkerTransport({ sessionIdGenerator })`, `createLegacyMcpHandler(...)` and classes that
+  extend `McpAgent`.
+
+Names are resolved through ES imports (aliases, namespaces), `require` (destructured or
+`require(...).X`), `import x = require(...)`, `await import(...)` and relative modules that
+re-export the SDK (`export { ... } from`, `export *`). A local class with the same name, a
+parameter that shadows the import, and `sessionIdGenerator` in a comment, a string or an
+unrelated object are not findings; neither is `sessionIdGenerator: undefined` or no generator.
+
 In Kubernetes YAML, a container `env` entry of a Pod or workload pod template whose name holds
 `STATEFUL` with a true value (`MCP_STATEFUL_SESSIONS: "true"`), or `STATELESS` with a false one
 (`FASTMCP_STATELESS_HTTP: "false"`), is reported: such application-level switches are
@@ -57,6 +75,29 @@ mcp v2 and fastmcp take the flag where the server is served:
 mcp.run("streamable-http", stateless_http=True)
 app = mcp.http_app(stateless_http=True)  # fastmcp
 ```
+TypeScript:
+```ts
+app.post("/mcp", async (req, res) => {
+  const server = createServer();
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessionclosed: (id) => console.log("closed", id),
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+});
+```
+Use instead:
+```ts
+app.post("/mcp", async (req, res) => {
+  const server = createServer();
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+});
+```
 
 ## Fix safety
 Safe: sets the flag in place (and drops `session_idle_timeout`, `max_sessions`, `event_store`
@@ -64,5 +105,16 @@ and `retry_interval` from the same call, which only configure sessions and resum
 Unsafe: a transport chosen at run time where the flag would reach a transport that rejects it,
 and a user-facing flag or environment variable whose default is flipped to stateless. Code
 that stores state per session needs the MCP2xx remedies as well.
+
+TypeScript: safe when the transport is built per request (in the function that calls its
+`handleRequest`, in a route or fetch handler, or in a factory only such functions call) and
+nothing in the file routes requests by session id: `sessionIdGenerator` becomes `undefined`,
+and `onsessioninitialized`, `onsessionclosed`, `eventStore` and `retryInterval` written next to
+it are removed. Unsafe: a conditional generator (its stateful branch goes away) and a Cloudflare
+`WorkerTransport` that keeps its session in Durable Object storage. Not fixed, only reported:
+a transport created once and reused (a stateless transport serves a single request: the SDK
+throws on reuse), a file that routes requests by session id (see MCP105: turning the generator
+off alone would answer every request after `initialize` with 400), `createLegacyMcpHandler`
+and `McpAgent` (serve with `createMcpHandler` from `agents/mcp/server`).
 """,
 )

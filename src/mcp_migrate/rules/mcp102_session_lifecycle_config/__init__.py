@@ -18,6 +18,12 @@ Finds settings that only manage the life of protocol sessions: `session_idle_tim
 `max_sessions` on mcp v1 `FastMCP(...)`, mcp v2 serving calls, `fastmcp` `http_app()` and
 `StreamableHTTPSessionManager(...)`.
 
+In TypeScript and JavaScript: the `onsessioninitialized` and `onsessionclosed` hooks (a
+property, a shorthand or a method) in the options of an MCP SDK streamable HTTP transport
+(`StreamableHTTPServerTransport`, `NodeStreamableHTTPServerTransport`,
+`WebStandardStreamableHTTPServerTransport`) or of Cloudflare's `createMcpHandler` /
+`WorkerTransport`. The same names on other objects are not findings.
+
 ## Why
 A stateless endpoint has no sessions to time out or count: the setting is dead configuration
 that suggests the server still needs session affinity.
@@ -30,9 +36,24 @@ Use instead:
 ```python
 app = mcp.streamable_http_app(stateless_http=True)
 ```
+TypeScript:
+```ts
+const transport = new StreamableHTTPServerTransport({
+  sessionIdGenerator: undefined,
+  onsessioninitialized: (id) => { transports.set(id, transport); },
+});
+```
+Use instead:
+```ts
+const transport = new StreamableHTTPServerTransport({
+  sessionIdGenerator: undefined,
+});
+```
 
 ## Fix safety
-Safe when the endpoint is already stateless: the setting is removed. On a stateful endpoint
-the MCP101 fix removes it together with turning sessions off; on its own it is only reported.
+Safe when the endpoint is already stateless: the setting is removed (in TypeScript, the hook
+with its comma, and its lines when it stood alone; a hook that sits in a spread base object is
+left to you). On a stateful endpoint the MCP101 fix removes it together with turning sessions
+off; on its own it is only reported.
 """,
 )

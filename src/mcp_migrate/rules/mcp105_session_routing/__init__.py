@@ -10,14 +10,19 @@ RULE = Rule(
     docs="""
 ## What it does
 Finds HTTP handlers that look up per-session state with the request's `Mcp-Session-Id`:
-transports kept in an object (`transports[sessionId]`), a `Map` (`sessions.get(sessionId)`),
-a class field (`this.transports[...]`), an array searched by session id
-(`sessions.find(s => s.id === sessionId)`), including maps filled in `sessionIdGenerator` or
-`onsessioninitialized`; and handlers that answer 400 "No valid session ID". The session id is
-followed from the header read (`req.headers["mcp-session-id"]`, `req.header(...)`,
-`request.headers.get(...)`, `c.req.header(...)`) through variables and into same-file helpers.
+transports kept in an object (`transports[sessionId]`, `sessionId in transports`), a `Map`
+(`sessions.get(sessionId)`), a class field (`this.transports.get(...)`), an array searched by
+session id (`sessions.find(s => s.id === sessionId)`), including maps filled in
+`sessionIdGenerator` or `onsessioninitialized`; and handlers that answer 400 "No valid session
+ID". The session id is followed from the header read (`req.headers["mcp-session-id"]`,
+`req.header(...)`, `req.get(...)`, `request.headers.get(...)`, `c.req.header(...)`) through
+variables and into same-file helpers; a handler is named by its route, also when a one-line
+wrapper (`(req, res) => this.handlePost(req, res)`) is what is registered.
 
-A map only filled and closed on shutdown, or a header only logged, is not a finding.
+Not findings: a map only filled and closed on shutdown, a header only logged, response
+headers (`res.setHeader("Mcp-Session-Id", ...)`, `res.get(...)`), CORS `exposedHeaders`,
+maps keyed by something else (a user id, the legacy SSE `req.query.sessionId`, which is
+MCP104's), and "session" text written to a log.
 
 ## Why
 Such a server cannot be made stateless by turning the session generator off: the map is never
@@ -61,7 +66,11 @@ app.post("/mcp", async (req, res) => {
   await transport.handleRequest(req, res, req.body);
 });
 app.get("/mcp", (req, res) => {
-  res.status(405).set("Allow", "POST").json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null });
+  res.status(405).set("Allow", "POST").json({
+    jsonrpc: "2.0",
+    error: { code: -32000, message: "Method not allowed." },
+    id: null
+  });
 });
 app.delete("/mcp", (req, res) => { /* the same 405 */ });
 ```
@@ -69,11 +78,25 @@ State that really belongs to a client moves into explicit handles passed as tool
 or a shared store keyed by the authenticated principal (see MCP201).
 
 ## Fix safety
-Unsafe, and only for the canonical Express shape (an object or `Map` of transports, one POST
-handler that reuses a transport or creates one on `initialize` with a server from a factory
-function, GET/DELETE handlers that look one up): the POST handler is rewritten to one server
-and one stateless transport per request, both closed when the response closes, and GET and
-DELETE answer 405. Every other shape is reported with the remedy and left as it is. With
-routing present, MCP101's one-line fix is withheld.
+Unsafe, and only for shapes recognised with certainty: one streamable transport, its options
+written in place, created in the POST handler (Express, an Express `Router`, a class method
+behind a one-line wrapper, or a `node:http` handler's `req.method === "POST"` branch) either
+in a branch of an `if` on the session id whose other branches only reuse a stored transport
+or answer 400, or after early-return `if`s that do the same (and check `isInitializeRequest`);
+and a server made for the request (a factory call, or a `new McpServer` in that code). The
+POST handler then creates one server and one stateless transport per request, both closed
+when the response closes. GET/DELETE handlers (or `req.method` branches) that look a session
+up answer 405 with a JSON-RPC error; a handler that also receives GET/DELETE (`app.all`)
+answers them 405 first; an Express app with no GET or DELETE route on the MCP path gets one
+that answers 405. What the rewrite frees goes too: the session-id read, lookups kept in
+variables, `let transport`, an emptied module-level map, unused imports.
+
+Every other shape is reported with the reason it is not rewritten and left as it is, never
+half-rewritten: a server shared by all requests, a transport made in a factory, a
+fetch-style handler (Hono) that returns its response, a map also filled by a legacy SSE
+endpoint, a lookup, "no valid session" answer, session-id branch or initialize check left
+outside the code the rewrite replaces. The rewritten file is analysed again and must route by
+nothing. With routing present, MCP101's one-line fix is withheld: it would leave every
+request after initialize answered 400.
 """,
 )

@@ -3,20 +3,41 @@ stateless transport per request, with GET and DELETE answered 405.
 
 Only a shape recognised with certainty is rewritten; anything else raises `Unsupported`
 with the reason, and the finding is reported with the remedy instead. Never half a rewrite:
-every routing site in the file must be covered, or nothing is changed.
+every session lookup and "no valid session" answer in the file must fall in code the rewrite
+replaces, and the rewritten file is analysed again and must route by nothing, or nothing is
+changed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from ...edits import apply_edits
+from ...edits import EditConflict, apply_edits
 from ...errors import ParseError
-from ...lang.typescript import Node, TsModule, enclosing_function, remove_list_item, string_value, unwrap
+from ...lang.typescript import (
+    Node,
+    TsModule,
+    call_arguments,
+    enclosing_function,
+    remove_list_item,
+    string_value,
+    unwrap,
+)
 from ...model import Edit
-from .._typescript import Routing, Transport, header_reads, session_routing, transports, turn_sessions_off
-
-_405_BODY = "{ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }"
+from ...sdk.typescript import RESUMABILITY, SESSION_HOOKS, STREAMABLE_TRANSPORTS, from_sdk
+from .._typescript import (
+    Routing,
+    Transport,
+    carries_session,
+    header_reads,
+    is_session_name,
+    logged,
+    route_handlers,
+    route_registrations,
+    session_routing,
+    transports,
+)
 
 
 class Unsupported(Exception):
@@ -28,11 +49,74 @@ class _Handler:
     """The POST handler: the routing `if` that creates the transport, and what it uses."""
 
     function: Node
-    statement: Node  # the outermost `if` of the routing chain
-    branch: Node  # the block that creates the transport
+    statement: Node  # the outermost `if` of the routing chain, or the transport's creation
+    end: Node  # the last statement the rewrite replaces (the `if`; or the server's `connect`)
+    scan: list[Node]  # statements that set the transport up: kept, dropped or refused one by one
+    guards: list[Node]  # early-return `if`s that reuse a session or reject the request
+    construction: Node  # the statement that creates the transport
     transport: Transport
-    transport_name: str
+    name: str  # the transport's variable
+    request: str | None  # the handler's request parameter
     response: str  # the handler's response parameter
+    post_only: bool  # only POST requests reach the routing `if`
+
+
+@dataclass
+class _Plan:
+    """Edits under construction, and which original code they replace: a name is dead once
+    every reference to it is in replaced code that is not carried over."""
+
+    module: TsModule
+    quote: str
+    express: bool
+    unit: str  # one level of indentation
+    trailing: str  # "," when the file ends multi-line lists with a comma
+    edits: list[Edit] = field(default_factory=list)
+    replaced: list[tuple[int, int]] = field(default_factory=list)
+    kept: list[Node] = field(default_factory=list)  # replaced, but its text is carried over
+
+    def replace(self, start: int, end: int, text: str) -> None:
+        self.edits.append(Edit(start, end, text))
+        self.replaced.append((start, end))
+
+    def remove_statement(self, statement: Node, comments: bool = False) -> None:
+        """Remove a statement; with `comments`, also the comment lines right above it."""
+        edit = _statement_removal(self.module, statement)
+        node = statement.prev_sibling
+        while comments and node is not None and node.type == "comment":
+            above = _statement_removal(self.module, node)
+            if above.end != edit.start:  # not a comment line directly above
+                break
+            edit, node = Edit(above.start, edit.end), node.prev_sibling
+        self.edits.append(edit)
+        self.replaced.append((min(edit.start, self.module.start(statement)), max(edit.end, self.module.end(statement))))
+
+    def survives(self, node: Node) -> bool:
+        start = self.module.start(node)
+        if not any(a <= start < b for a, b in self.replaced):
+            return True
+        return any(self.module.start(k) <= start < self.module.end(k) for k in self.kept)
+
+    def q(self, text: str) -> str:
+        return f"{self.quote}{text}{self.quote}"
+
+    def method_not_allowed(self, response: str, indent: str) -> str:
+        """The statement that answers 405 with a JSON-RPC error, as the SDK's stateless example does."""
+        q, inner = self.q, indent + self.unit
+        body = f"{{ jsonrpc: {q('2.0')}, error: {{ code: -32000, message: {q('Method not allowed.')} }}, id: null }}"
+        if self.express:
+            return (
+                f"{response}.status(405).set({q('Allow')}, {q('POST')}).json({{\n"
+                f"{inner}jsonrpc: {q('2.0')},\n"
+                f"{inner}error: {{ code: -32000, message: {q('Method not allowed.')} }},\n"
+                f"{inner}id: null{self.trailing}\n"
+                f"{indent}}});"
+            )
+        return (
+            f"{response}.writeHead(405, {{ {q('Content-Type')}: {q('application/json')}, Allow: {q('POST')} }}).end(\n"
+            f"{inner}JSON.stringify({body})\n"
+            f"{indent});"
+        )
 
 
 def rewrite(module: TsModule) -> tuple[tuple[Edit, ...], str | None]:
@@ -52,69 +136,180 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
     stateful = [t for t in transports(module) if t.stateful]
     if len(stateful) != 1:
         raise Unsupported(f"{len(stateful)} session-minting transports in the file, the rewrite handles exactly one")
-    handler = _post_handler(module, stateful[0])
-    edits = _post_edits(module, handler)
-    covered: set[int] = {handler.function.id}
+    transport = stateful[0]
+    if transport.options.kind not in STREAMABLE_TRANSPORTS:
+        raise Unsupported(f"`{transport.options.kind}` is not the SDK's streamable HTTP transport")
     for routing in routings:
         if routing.function is None:
             raise Unsupported("a session lookup outside any function")
+    _shared_containers(module, transport, routings)
+    handler = _post_handler(module, transport)
+    plan = _Plan(module, _quote(module), _imports_express(module), _indent_unit(module), _trailing_commas(module))
+    _rewrite_post(plan, handler)
+    if not handler.post_only:
+        _method_guard(plan, handler)
+    _method_not_allowed_routes(plan, handler)
+    covered: set[int] = {handler.function.id}
+    for routing in routings:
+        assert routing.function is not None
         if routing.function.id == handler.function.id:
-            edits.extend(_method_branches(module, handler, routing))
+            _method_branches(plan, handler, routing)
         elif routing.function.id not in covered:
-            edits.extend(_method_not_allowed_handler(module, routing))
+            _method_not_allowed_handler(plan, routing)
             covered.add(routing.function.id)
-    edits = sorted(edits)
+    _dead_declarations(plan, handler.function)
+    _check_covered(plan, routings)
+    _check_leftovers(plan, handler)
+    _dead_containers(plan)
+    edits = _tidy(module.text, plan.edits)
     try:
-        fixed = apply_edits(module.text, edits)
-        after = TsModule(fixed, module.newline, module.path, module.dialect)
-    except ParseError as exc:
-        raise Unsupported(f"the rewritten file would not parse ({exc})") from None
+        after = TsModule(apply_edits(module.text, edits), module.newline, module.path, module.dialect)
+    except (ParseError, EditConflict) as exc:
+        raise Unsupported(f"the rewrite would not apply cleanly ({exc})") from None
+    if session_routing(after) or any(t.stateful for t in transports(after)):
+        raise Unsupported("the rewritten file would still route by session id")
     edits.extend(_unused_imports(module, after))
     return tuple(sorted(edits))
 
 
+def _shared_containers(module: TsModule, transport: Transport, routings: list[Routing]) -> None:
+    """A map the routing reads that other code also fills (legacy SSE transports kept in the
+    same object, say) is not the rewrite's to take apart."""
+    containers = _containers(module)
+    options = transport.options.options
+    functions = {r.function.id for r in routings if r.function is not None}
+    for statement in module.walk("expression_statement"):
+        if not _stores_into(module, statement, containers):
+            continue
+        if options is not None and options.start_byte <= statement.start_byte < options.end_byte:
+            continue
+        function = enclosing_function(statement)
+        while function is not None and function.id not in functions:
+            function = enclosing_function(function)
+        if function is None:
+            line = module.span(statement).line
+            raise Unsupported(
+                f"the session map is also filled outside the session routing (line {line}: "
+                f"`{module.source(statement).splitlines()[0]}`), e.g. by a legacy SSE endpoint (MCP104): "
+                "migrate or separate that first"
+            )
+
+
 # -- the POST handler -------------------------------------------------------------------------
 def _post_handler(module: TsModule, transport: Transport) -> _Handler:
-    if transport.options.kind == "createMcpHandler" or not transport.options.inline:
+    options = transport.options
+    if not options.inline or options.options is None:
         raise Unsupported("the transport's options are not written where it is created")
-    construction = transport.options.call.parent
-    while construction is not None and construction.type in ("parenthesized_expression", "await_expression"):
-        construction = construction.parent
-    name = None
-    if construction is not None and construction.type == "assignment_expression":
-        left = construction.child_by_field_name("left")
-        name = module.source(left) if left is not None and left.type == "identifier" else None
-        construction = construction.parent
-    elif construction is not None and construction.type == "variable_declarator":
-        target = construction.child_by_field_name("name")
-        name = module.source(target) if target is not None and target.type == "identifier" else None
-        construction = construction.parent
-    if name is None or construction is None:
-        raise Unsupported("the transport is not assigned to a variable where it is created")
-    branch = construction.parent
-    if branch is None or branch.type != "statement_block":
-        raise Unsupported("the transport is not created in a branch of the handler")
-    statement = branch.parent
-    if statement is None or statement.type != "if_statement":
-        raise Unsupported("the transport is not created in a branch of an `if` on the session id")
-    while statement.parent is not None and statement.parent.type == "else_clause":
-        outer = statement.parent.parent
-        assert outer is not None
-        statement = outer
-    block = statement.parent
-    function = enclosing_function(statement)
-    if function is None or block is None or block.type != "statement_block":
-        raise Unsupported("the routing `if` is not a statement of the request handler")
-    node = block
-    while node != function:
-        if node.type not in ("statement_block", "try_statement"):
-            raise Unsupported("the routing `if` is nested in other control flow")
-        assert node.parent is not None
+    call = options.call
+    function = enclosing_function(call)
+    if function is not None and function.id in route_handlers(module) and _parameter(module, function, 1) is None:
+        raise Unsupported(
+            "the handler takes no response parameter (a fetch-style handler such as Hono's returns its response): "
+            "create the server and a `sessionIdGenerator: undefined` transport per request by hand"
+        )
+    if function is not None and function.id not in route_handlers(module) and _parameter(module, function, 1) is None:
+        label = function.child_by_field_name("name")
+        if label is None and function.parent is not None and function.parent.type == "variable_declarator":
+            label = function.parent.child_by_field_name("name")
+        where = f"`{module.source(label)}`" if label is not None else "a helper function"
+        raise Unsupported(f"the transport is created in {where}, outside the request handler that routes by session id")
+    node = call.parent
+    while node is not None and node.type in ("parenthesized_expression", "await_expression"):
         node = node.parent
+    name = None
+    if node is not None and node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        name = module.source(left) if left is not None and left.type == "identifier" else None
+        node = node.parent
+    elif node is not None and node.type == "variable_declarator":
+        target = node.child_by_field_name("name")
+        name = module.source(target) if target is not None and target.type == "identifier" else None
+        node = node.parent
+    if name is None or node is None or node.type not in ("expression_statement", "lexical_declaration"):
+        raise Unsupported("the transport is not assigned to a variable where it is created")
+    construction = node
+    branch = construction.parent
+    if function is None or branch is None or branch.type != "statement_block":
+        raise Unsupported("the transport is not created in a block of the request handler")
+    statement = branch.parent
+    if statement is not None and statement.type == "else_clause":
+        statement = statement.parent
+    guards: list[Node] = []
+    if statement is not None and statement.type == "if_statement" and _method_condition(module, statement) is None:
+        # `if (session) {reuse} else if (initialize) {create} else {400}`
+        while statement.parent is not None and statement.parent.type == "else_clause":
+            outer = statement.parent.parent
+            assert outer is not None
+            statement = outer
+        block = statement.parent
+        if block is None or block.type != "statement_block":
+            raise Unsupported("the routing `if` is not a statement of the request handler")
+        end, scan = statement, [c for c in branch.named_children if c != construction]
+    else:  # `if (session) {reuse; return} if (!initialize) {400; return}` then create
+        block, statement = branch, construction
+        later = [c for c in block.named_children if c.start_byte > construction.start_byte]
+        serve = next((c for c in later if _calls_method(module, c, name, "handleRequest")), None)
+        if serve is None:
+            raise Unsupported("no `handleRequest` call after the transport is created serves the request")
+        scan = [c for c in later if c.start_byte < serve.start_byte]
+        end = scan[-1] if scan else construction
+        guards = _guards(module, function, construction)
+    post_branch = False
+    node = block
+    while node != function:  # blocks, `try`, and branches of an `if` on the HTTP method
+        parent = node.parent
+        assert parent is not None
+        if parent.type == "if_statement":
+            methods = _method_condition(module, parent)
+            if methods is None:
+                raise Unsupported("the routing `if` is nested in other control flow")
+            if parent.child_by_field_name("consequence") == node:
+                if methods != {"POST"}:
+                    raise Unsupported(f"the routing `if` serves {'/'.join(sorted(methods))} requests")
+                post_branch = True
+        elif parent.type not in ("statement_block", "try_statement", "else_clause") and parent != function:
+            raise Unsupported("the routing `if` is nested in other control flow")
+        node = parent
     response = _parameter(module, function, 1)
     if response is None:
         raise Unsupported("the handler has no plain response parameter")
-    return _Handler(function, statement, branch, transport, name, response)
+    request = _parameter(module, function, 0)
+    post_only = post_branch or _registered_only(module, function, {"post"})
+    if not post_only and request is None:
+        raise Unsupported("the handler also serves other methods and has no plain request parameter")
+    return _Handler(function, statement, end, scan, guards, construction, transport, name, request, response, post_only)
+
+
+def _guards(module: TsModule, function: Node, construction: Node) -> list[Node]:
+    """`if`s before the transport's creation, in its block or the blocks around it, that route:
+    their condition reads the session id, looks a session up or asks `isInitializeRequest`."""
+    lookups = {n.id for r in session_routing(module) for n in r.lookups}
+    found = []
+    node: Node | None = construction.parent
+    while node is not None and node != function:
+        if node.type == "statement_block":
+            for child in node.named_children:
+                if child.start_byte >= construction.start_byte or child.type != "if_statement":
+                    continue
+                condition = child.child_by_field_name("condition")
+                if condition is None:
+                    continue
+                initialize = any(
+                    _is_initialize_check(module, c) for c in module.descendants(condition, "call_expression")
+                )
+                looks_up = any(n.id in lookups for n in module.descendants(condition, *_LOOKUP_TYPES))
+                if initialize or looks_up or carries_session(module, condition):
+                    found.append(child)
+        node = node.parent
+    return found
+
+
+_LOOKUP_TYPES = ("subscript_expression", "call_expression", "binary_expression")
+
+
+def _is_initialize_check(module: TsModule, call: Node) -> bool:
+    """`isInitializeRequest(body)` from the SDK."""
+    return from_sdk(module.imported(call.child_by_field_name("function")), frozenset({"isInitializeRequest"}))
 
 
 def _parameter(module: TsModule, function: Node, index: int) -> str | None:
@@ -129,72 +324,144 @@ def _parameter(module: TsModule, function: Node, index: int) -> str | None:
     return module.source(ident) if ident is not None and ident.type == "identifier" else None
 
 
-def _post_edits(module: TsModule, handler: _Handler) -> list[Edit]:
-    name = handler.transport_name
+def _method_condition(module: TsModule, statement: Node) -> set[str] | None:
+    """{"GET", "DELETE"} for `if (req.method === "GET" || req.method === "DELETE")`; None when
+    the condition is not only HTTP-method comparisons."""
+    condition = statement.child_by_field_name("condition")
+    if condition is None or ".method" not in module.source(condition):
+        return None
+    methods: set[str] = set()
+    for part in _disjuncts(unwrap(condition)):
+        if part is None or part.type != "binary_expression":
+            return None
+        operator = part.child_by_field_name("operator")
+        left, right = part.child_by_field_name("left"), part.child_by_field_name("right")
+        if operator is None or module.source(operator) not in ("===", "==") or left is None or right is None:
+            return None
+        value = string_value(module, right) or string_value(module, left)
+        other = left if string_value(module, right) is not None else right
+        prop = other.child_by_field_name("property") if other.type == "member_expression" else None
+        if value is None or prop is None or module.source(prop) != "method":
+            return None
+        methods.add(value.upper())
+    return methods
+
+
+def _disjuncts(node: Node | None) -> list[Node | None]:
+    if node is not None and node.type == "binary_expression":
+        operator = node.child_by_field_name("operator")
+        if operator is not None and operator.type == "||":
+            return _disjuncts(unwrap(node.child_by_field_name("left"))) + _disjuncts(
+                unwrap(node.child_by_field_name("right"))
+            )
+    return [node]
+
+
+def _registered_only(module: TsModule, function: Node, methods: set[str]) -> bool:
+    """True when the function is used only as the handler of routes for `methods` (directly or
+    through one-line wrappers), so no other request reaches it."""
+    routes = route_handlers(module).get(function.id, [])
+    if not routes or any(route.method not in methods for route in routes):
+        return False
+    return len(_references(module, function)) <= len(routes)
+
+
+def _references(module: TsModule, function: Node) -> list[Node]:
+    """Uses of a named function's name (`handle`, `this.handle`); none for an inline one."""
+    name_node = function.child_by_field_name("name")
+    parent = function.parent
+    if name_node is None and parent is not None and parent.type == "variable_declarator":
+        name_node = parent.child_by_field_name("name")
+    if name_node is None:
+        return []
+    name = module.source(name_node)
+    if function.type == "method_definition":
+        return [
+            m
+            for m in module.walk("member_expression")
+            if (obj := m.child_by_field_name("object")) is not None
+            and obj.type == "this"
+            and module.name(m.child_by_field_name("property")) == name
+        ]
+    return [i for i in module.walk("identifier") if module.source(i) == name and i != name_node]
+
+
+def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
+    """Replace the routing `if` with: server, stateless transport, close on response close, connect."""
+    module = plan.module
+    name, statement = handler.name, handler.statement
     containers = _containers(module)
-    statement, branch = handler.statement, handler.branch
     block = statement.parent
     assert block is not None
-    later = [s for s in block.named_children if s.start_byte > statement.end_byte]
+    later = [s for s in block.named_children if s.start_byte > handler.end.end_byte]
     handled_later = any(_calls_method(module, s, name, "handleRequest") for s in later)
+    options = handler.transport.options.options
+    assert options is not None
 
-    kept: list[str] = []
+    kept: list[Node] = []
     server: str | None = None
     server_init: str | None = None
-    handle: str | None = None
-    construction = handler.transport.options.call
-    for child in branch.named_children:
+    handle: Node | None = None
+    for child in handler.scan:
         if child.type == "comment":
-            continue
-        text = module.source(child)
-        if child.start_byte <= construction.start_byte < child.end_byte:
             continue
         if child.type == "return_statement" and not child.named_children:
             continue
-        if _assigns_property(module, child, name, ("onclose",)):
-            continue
-        if _stores_into(module, child, containers):
+        if _assigns_property(module, child, name, ("onclose",)) or _stores_into(module, child, containers):
             continue
         connect = _connect_call(module, child, name)
         if connect is not None:
             server, server_init = _server_of(module, handler, connect)
             continue
         if _calls_method(module, child, name, "handleRequest"):
-            handle = None if handled_later else text
+            handle = None if handled_later else child
             continue
+        text = module.source(child).splitlines()[0]
         if _mentions(module, child, {name} | containers):
-            raise Unsupported(f"the branch that creates the transport also does `{text.splitlines()[0]}`")
-        kept.append(text)
+            raise Unsupported(f"the branch that creates the transport also does `{text}`")
+        if _answers(module, child, handler.response):
+            raise Unsupported(f"the branch that creates the transport also answers or leaves the request: `{text}`")
+        kept.append(child)
     if server is None:
         raise Unsupported("the branch that creates the transport does not connect a server to it")
-    for other in _branches(statement):
-        if other == branch:
-            continue
-        _check_other_branch(module, other, name, containers)
+    if statement != handler.construction:
+        for other in _branches(statement):
+            if other != handler.construction.parent:
+                _check_other_branch(module, other, handler, containers)
+    for guard in handler.guards:
+        consequence = guard.child_by_field_name("consequence")
+        assert consequence is not None
+        last = [c for c in consequence.named_children if c.type != "comment"][-1:] or [consequence]
+        if guard.child_by_field_name("alternative") is not None or last[0].type != "return_statement":
+            text = module.source(guard).splitlines()[0]
+            raise Unsupported(f"`{text}` (line {module.span(guard).line}) routes by session but does not return")
+        _check_other_branch(module, consequence, handler, containers)
+        plan.remove_statement(guard, comments=True)
     if not handled_later and handle is None:
         raise Unsupported("no `handleRequest` call serves the request")
+    kept = [k for k in kept if not _feeds_only_options(module, k, options, kept, later)]
+    if server_init is not None and any(
+        module.source(i) == server for i in module.descendants(handler.function, "identifier")
+    ):
+        server = "mcpServer"
 
     indent = _indent(module, statement)
-    inner = _indent(module, branch.named_children[0]) if branch.named_children else indent + "    "
-    options = _stateless_construction(module, handler.transport)
-    lines = [_reindent(text, inner, indent) for text in kept]
+    inner = _indent(module, handler.construction)
+    lines = [_reindent(module.source(k), inner, indent) for k in kept]
     if server_init is not None:
         lines.append(f"const {server} = {server_init};")
-    lines.append(f"const {name} = {_reindent(options, inner, indent)};")
-    step = inner[len(indent) :] or "    "
+    lines.append(f"const {name} = {_reindent(_stateless_construction(module, handler.transport), inner, indent)};")
     res = handler.response
     lines.append(
-        f"{res}.on('close', () => {{\n{indent}{step}void {name}.close();\n{indent}{step}void {server}.close();\n"
-        f"{indent}}});"
+        f"{res}.on({plan.q('close')}, () => {{\n{indent}{plan.unit}void {name}.close();\n"
+        f"{indent}{plan.unit}void {server}.close();\n{indent}}});"
     )
     lines.append(f"await {server}.connect({name});")
     if handle is not None:
-        lines.append(_reindent(handle, inner, indent))
-    replacement = f"\n{indent}".join(lines)
-    edits = [Edit(module.start(statement), module.end(statement), replacement)]
-    edits.extend(_declaration_removal(module, block, statement, name))
-    edits.extend(_session_id_removal(module, handler, block))
-    return edits
+        lines.append(_reindent(module.source(handle), inner, indent))
+    plan.replace(module.start(statement), module.end(handler.end), f"\n{indent}".join(lines))
+    plan.kept.extend(kept)
+    _transport_declaration(plan, handler, block)
 
 
 def _branches(statement: Node) -> list[Node]:
@@ -215,33 +482,106 @@ def _branches(statement: Node) -> list[Node]:
     return found
 
 
-def _check_other_branch(module: TsModule, branch: Node, name: str, containers: set[str]) -> None:
-    """Branches that reuse a stored transport or reject the request: dropped by the rewrite,
-    so they may hold nothing else."""
+def _check_other_branch(module: TsModule, branch: Node, handler: _Handler, containers: set[str]) -> None:
+    """Branches that reuse a stored transport or reject the request are dropped by the rewrite,
+    so they may do nothing else: assign the stored transport, serve with it, answer, log."""
     statements = branch.named_children if branch.type == "statement_block" else [branch]
     for child in statements:
-        if child.type in ("comment", "return_statement"):
+        if child.type == "comment":
             continue
-        text = module.source(child)
-        if child.type == "expression_statement":
-            expr = unwrap(child.named_children[0]) if child.named_children else None
+        if child.type == "return_statement":
+            value = child.named_children[0] if child.named_children else None
+            if value is None or _rooted_at(module, value, {handler.response}):
+                continue
+        elif child.type == "expression_statement" and child.named_children:
+            expr = unwrap(child.named_children[0])
+            if expr is not None and expr.type == "await_expression":
+                expr = unwrap(expr.named_children[0]) if expr.named_children else None
             if expr is not None and expr.type == "assignment_expression":
-                left = expr.child_by_field_name("left")
-                if left is not None and module.source(left) == name:
+                left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+                if left is not None and module.source(left) == handler.name and _pure(module, right):
                     continue
-            if _calls_method(module, child, name, "handleRequest"):
-                continue
-            head = text.split(".", 1)[0].split("(", 1)[0].strip()
-            if head.startswith("await "):
-                head = head[6:].strip()
-            if head in ("res", "response", "reply", "console") or _is_response_call(module, child):
-                continue
-        raise Unsupported(f"a branch of the session `if` also does `{text.splitlines()[0]}`")
+            if expr is not None and expr.type == "call_expression":
+                if _rooted_at(module, expr, {handler.response, "console"}):
+                    continue
+                if _calls_method(module, child, handler.name, "handleRequest") or _serves_stored(
+                    module, expr, containers
+                ):
+                    continue
+        raise Unsupported(f"a branch of the session `if` also does `{module.source(child).splitlines()[0]}`")
 
 
-def _is_response_call(module: TsModule, statement: Node) -> bool:
-    text = module.source(statement)
-    return any(marker in text for marker in (".status(", ".writeHead(", ".json(", ".end(", ".send("))
+def _serves_stored(module: TsModule, call: Node, containers: set[str]) -> bool:
+    """`transports[sessionId].handleRequest(...)`, `sessions.get(sid)!.handleRequest(...)`."""
+    function = call.child_by_field_name("function")
+    prop = function.child_by_field_name("property") if function is not None else None
+    if function is None or prop is None or module.source(prop) != "handleRequest":
+        return False
+    root = _root(function.child_by_field_name("object"))
+    return root is not None and module.source(root) in containers
+
+
+def _rooted_at(module: TsModule, node: Node, names: set[str]) -> bool:
+    """`res.status(400).json(...)` is rooted at `res`."""
+    root = _root(node)
+    return root is not None and module.source(root) in names
+
+
+def _root(node: Node | None) -> Node | None:
+    node = unwrap(node)
+    while node is not None and node.type in ("member_expression", "subscript_expression", "call_expression"):
+        node = unwrap(node.child_by_field_name("function" if node.type == "call_expression" else "object"))
+    return node if node is not None and node.type in ("identifier", "this") else None
+
+
+def _pure(module: TsModule, node: Node | None) -> bool:
+    """An expression that only reads: no calls but session lookups, no `new`, `await` or assignment."""
+    if node is None:
+        return False
+    lookups = {n.id for r in session_routing(module) for n in r.lookups}
+    reads = {n.id for n in header_reads(module)}
+    for child in module.descendants(node, "call_expression", "new_expression", "await_expression"):
+        if child.type != "call_expression" or (child.id not in lookups and child.id not in reads):
+            return False
+    return not any(
+        True
+        for _ in module.descendants(
+            node, "assignment_expression", "augmented_assignment_expression", "update_expression"
+        )
+    )
+
+
+def _answers(module: TsModule, statement: Node, response: str) -> bool:
+    """The statement uses the response or leaves the handler (`return`, `throw`)."""
+    for child in module.descendants(statement, "identifier", "return_statement", "throw_statement"):
+        if child.type == "identifier":
+            if module.source(child) == response:
+                return True
+        elif _same_function(child, statement):
+            return True
+    return False
+
+
+def _same_function(node: Node, container: Node) -> bool:
+    function = enclosing_function(node)
+    return function is None or function.start_byte < container.start_byte
+
+
+def _feeds_only_options(module: TsModule, statement: Node, options: Node, kept: list[Node], later: list[Node]) -> bool:
+    """`const eventStore = new InMemoryEventStore();` whose only use was a transport option the
+    rewrite removes: dropped with it."""
+    if statement.type != "lexical_declaration":
+        return False
+    declarators = [d for d in statement.named_children if d.type == "variable_declarator"]
+    target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
+    if target is None or target.type != "identifier":
+        return False
+    name = module.source(target)
+    kinds = ("identifier", "shorthand_property_identifier")
+    if not any(module.source(n) == name for n in module.descendants(options, *kinds)):
+        return False
+    elsewhere = [s for s in kept + later if s != statement]
+    return not any(module.source(n) == name for s in elsewhere for n in module.descendants(s, *kinds))
 
 
 def _containers(module: TsModule) -> set[str]:
@@ -249,10 +589,14 @@ def _containers(module: TsModule) -> set[str]:
     names = set()
     for routing in session_routing(module):
         for lookup in routing.lookups:
-            target = lookup.child_by_field_name("object")
-            if target is None and lookup.type == "call_expression":
+            if lookup.type == "binary_expression":  # `sid in transports`
+                target = lookup.child_by_field_name("right")
+            elif lookup.type == "call_expression":
                 function = lookup.child_by_field_name("function")
                 target = function.child_by_field_name("object") if function is not None else None
+            else:
+                target = lookup.child_by_field_name("object")
+            target = unwrap(target)
             if target is not None:
                 prop = target.child_by_field_name("property") if target.type == "member_expression" else None
                 names.add(module.source(prop if prop is not None else target))
@@ -271,7 +615,12 @@ def _calls_method(module: TsModule, node: Node, receiver: str, method: str) -> b
         function = call.child_by_field_name("function")
         if function is not None and function.type == "member_expression":
             obj, prop = function.child_by_field_name("object"), function.child_by_field_name("property")
-            if obj is not None and prop is not None and module.source(obj) == receiver and module.source(prop) == method:
+            if (
+                obj is not None
+                and prop is not None
+                and module.source(obj) == receiver
+                and module.source(prop) == method
+            ):
                 return True
     return False
 
@@ -290,7 +639,7 @@ def _assigns_property(module: TsModule, statement: Node, receiver: str, props: t
 
 
 def _stores_into(module: TsModule, statement: Node, containers: set[str]) -> bool:
-    """`transports[id] = transport` or `sessions.set(id, transport)`."""
+    """`transports[id] = transport`, `sessions.set(id, transport)`, `sessions.push(...)`."""
     if statement.type != "expression_statement" or not statement.named_children:
         return False
     expr = statement.named_children[0]
@@ -304,7 +653,10 @@ def _stores_into(module: TsModule, statement: Node, containers: set[str]) -> boo
         if function is not None and function.type == "member_expression":
             obj, prop = function.child_by_field_name("object"), function.child_by_field_name("property")
             return (
-                obj is not None and prop is not None and module.source(prop) == "set" and _name_of(module, obj) in containers
+                obj is not None
+                and prop is not None
+                and module.source(prop) in ("set", "push")
+                and _name_of(module, obj) in containers
             )
     return False
 
@@ -343,14 +695,14 @@ def _server_of(module: TsModule, handler: _Handler, target: Node) -> tuple[str, 
         return ("server", module.source(target))
     if target.type == "identifier":
         name = module.source(target)
-        body = handler.function.child_by_field_name("body")
-        if body is not None:
-            for declarator in module.descendants(body, "variable_declarator"):
-                declared = declarator.child_by_field_name("name")
-                value = unwrap(declarator.child_by_field_name("value"))
-                if declared is not None and module.source(declared) == name and value is not None:
-                    if value.type in ("call_expression", "new_expression", "await_expression"):
-                        return (name, None)
+        for declarator in module.descendants(handler.function, "variable_declarator"):
+            if enclosing_function(declarator) != handler.function:
+                continue
+            declared = declarator.child_by_field_name("name")
+            value = unwrap(declarator.child_by_field_name("value"))
+            made = value is not None and value.type in ("call_expression", "new_expression", "await_expression")
+            if declared is not None and module.source(declared) == name and made:
+                return (name, None)
     raise Unsupported(
         f"the handler connects `{module.source(target)}`, which is not created per request: a stateless handler "
         "needs a fresh server for every request (build it in a factory function)"
@@ -358,61 +710,122 @@ def _server_of(module: TsModule, handler: _Handler, target: Node) -> tuple[str, 
 
 
 def _stateless_construction(module: TsModule, transport: Transport) -> str:
-    """The original `new X({...})` text with sessions turned off and session-only options gone."""
-    call = transport.options.call
-    base = module.start(call)
-    local = [Edit(e.start - base, e.end - base, e.text) for e in turn_sessions_off(module, transport)]
-    return apply_edits(module.source(call), local)
-
-
-def _declaration_removal(module: TsModule, block: Node, statement: Node, name: str) -> list[Edit]:
-    """`let transport: X;` before the routing `if`: the rewrite declares it with `const`."""
-    for child in block.named_children:
-        if child.start_byte >= statement.start_byte:
-            break
-        if child.type != "lexical_declaration":
+    """`new X({...})` with `sessionIdGenerator: undefined`, the session-only options (and the
+    comments that went with them) left out, everything else as written."""
+    call, options, generator = transport.options.call, transport.options.options, transport.generator
+    assert options is not None and generator is not None
+    if generator.parent != options:
+        raise Unsupported("`sessionIdGenerator` comes from a spread object shared with other code")
+    items: list[tuple[str, list[str], str]] = []  # (text, leading comments, trailing comment)
+    pending: list[str] = []
+    last: Node | None = None
+    last_kept = False
+    for child in options.named_children:
+        if child.type == "comment":
+            if last is not None and _same_line(module, last, child):
+                if last_kept:
+                    text, leading, _ = items[-1]
+                    items[-1] = (text, leading, module.source(child))
+            else:
+                pending.append(module.source(child))
             continue
-        declarators = [d for d in child.named_children if d.type == "variable_declarator"]
-        if len(declarators) == 1:
-            target = declarators[0].child_by_field_name("name")
-            if target is not None and module.source(target) == name:
+        key = child.child_by_field_name("key") if child.type == "pair" else child.child_by_field_name("name")
+        name = module.name(key if key is not None else child)
+        last, last_kept = child, True
+        if child == generator:
+            items.append(("sessionIdGenerator: undefined", [], ""))
+        elif name in SESSION_HOOKS + RESUMABILITY and child.type != "spread_element":
+            last_kept = False
+        else:
+            items.append((module.source(child), pending, ""))
+        pending = []
+    if len(items) == 1 and not items[0][1] and not items[0][2]:
+        text = f"{{ {items[0][0]} }}"
+    elif "\n" not in module.source(options):
+        text = "{ " + ", ".join(i[0] for i in items) + " }"
+    else:
+        indent = _indent(module, next(c for c in options.named_children if c.type != "comment"))
+        closing = _indent_at(module, module.end(options) - 1)
+        trailing = _trailing_comma(options)
+        lines: list[str] = []
+        for index, (item, leading, comment) in enumerate(items):
+            lines.extend(f"{indent}{c}" for c in leading)
+            comma = "," if index < len(items) - 1 or trailing else ""
+            lines.append(f"{indent}{item}{comma}" + (f" {comment}" if comment else ""))
+        text = "{\n" + "\n".join(lines) + f"\n{closing}}}"
+    start, end = module.start(call), module.end(call)
+    return module.text[start : module.start(options)] + text + module.text[module.end(options) : end]
+
+
+def _same_line(module: TsModule, a: Node, b: Node) -> bool:
+    return module.lines.position(module.end(a))[0] == module.lines.position(module.start(b))[0]
+
+
+def _trailing_comma(obj: Node) -> bool:
+    children = [c for c in obj.children if c.type != "comment"]
+    return len(children) >= 2 and children[-2].type == ","
+
+
+def _transport_declaration(plan: _Plan, handler: _Handler, block: Node) -> None:
+    """`let transport: X;` before the routing `if`: the rewrite declares it with `const`, so the
+    old declaration goes, and nothing outside the `if`'s block may use the name."""
+    module, name = plan.module, handler.name
+    node: Node | None = block
+    while node is not None and node != handler.function:
+        if node.type == "statement_block":
+            for child in node.named_children:
+                if child.start_byte >= handler.statement.start_byte or child.type != "lexical_declaration":
+                    continue
+                declarators = [d for d in child.named_children if d.type == "variable_declarator"]
+                target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
+                if target is None or module.source(target) != name:
+                    continue
                 if declarators[0].child_by_field_name("value") is not None:
                     raise Unsupported(f"`{name}` is initialised before the routing `if`")
-                return [_statement_removal(module, child)]
-    return []
+                plan.remove_statement(child)
+                outside = [
+                    i
+                    for i in module.descendants(handler.function, "identifier")
+                    if module.source(i) == name
+                    and plan.survives(i)
+                    and not block.start_byte <= i.start_byte < block.end_byte
+                    and not child.start_byte <= i.start_byte < child.end_byte
+                ]
+                if outside:
+                    line = module.span(outside[0]).line
+                    raise Unsupported(f"`{name}` is also used outside the routing `if`'s block (line {line})")
+                return
+        node = node.parent
 
 
-def _session_id_removal(module: TsModule, handler: _Handler, block: Node) -> list[Edit]:
-    """The handler's `const sessionId = req.headers[...]`, when nothing outside the rewritten
-    `if` still reads it."""
-    reads = {r.id for r in header_reads(module)}
-    body = handler.function.child_by_field_name("body")
-    edits = []
-    if body is None:
-        return edits
-    for child in body.named_children + (block.named_children if block != body else []):
-        if child.type != "lexical_declaration" or child.start_byte >= handler.statement.start_byte:
-            continue
-        declarators = [d for d in child.named_children if d.type == "variable_declarator"]
-        if len(declarators) != 1:
-            continue
-        target = declarators[0].child_by_field_name("name")
-        value = declarators[0].child_by_field_name("value")
-        if target is None or value is None or target.type != "identifier":
-            continue
-        if not any(n.id in reads for n in module.descendants(value, "subscript_expression", "call_expression")):
-            continue
-        name = module.source(target)
-        used = [
-            n
-            for n in module.descendants(handler.function, "identifier", "shorthand_property_identifier")
-            if module.source(n) == name
-            and n != target
-            and not (handler.statement.start_byte <= n.start_byte < handler.statement.end_byte)
-        ]
-        if not used:
-            edits.append(_statement_removal(module, child))
-    return edits
+def _tidy(text: str, edits: list[Edit]) -> list[Edit]:
+    """Merge adjacent line removals, and take a blank line after them when the line before is
+    blank or opens a block: no double blank lines, no blank line after `{`."""
+    current = sorted(edits)
+    while True:
+        merged: list[Edit] = []
+        for edit in current:
+            last = merged[-1] if merged else None
+            if last is not None and not last.text and not edit.text and last.end == edit.start:
+                merged[-1] = Edit(last.start, edit.end)
+            else:
+                merged.append(edit)
+        tidied = [_take_blank_line(text, edit) for edit in merged]
+        if tidied == current:
+            return tidied
+        current = tidied
+
+
+def _take_blank_line(text: str, edit: Edit) -> Edit:
+    whole_lines = not edit.text and edit.start < edit.end and (edit.start == 0 or text[edit.start - 1] == "\n")
+    if not whole_lines or text[edit.end - 1] != "\n":
+        return edit
+    previous = text[: edit.start].rstrip("\n").rsplit("\n", 1)[-1]
+    opens = edit.start == 0 or text[: edit.start].endswith("\n\n") or previous.rstrip().endswith("{")
+    after = text.find("\n", edit.end)
+    if opens and after >= 0 and not text[edit.end : after].strip():
+        return Edit(edit.start, after + 1)
+    return edit
 
 
 def _statement_removal(module: TsModule, statement: Node) -> Edit:
@@ -426,73 +839,106 @@ def _statement_removal(module: TsModule, statement: Node) -> Edit:
     return Edit(start, end)
 
 
+def _method_guard(plan: _Plan, handler: _Handler) -> None:
+    """A handler that also receives GET and DELETE (`app.all`, a bare `createServer` callback)
+    answers them 405 before anything else: a stateless transport would otherwise open a
+    standalone stream on GET and accept a DELETE."""
+    module = plan.module
+    body = handler.function.child_by_field_name("body")
+    first = next((c for c in body.named_children), None) if body is not None else None
+    if body is None or body.type != "statement_block" or first is None or handler.request is None:
+        raise Unsupported("the handler also receives other methods and has no block body to answer them 405")
+    indent = _indent(module, first)
+    q = plan.q
+    guard = (
+        f"{indent}if ({handler.request}.method !== {q('POST')}) {{\n"
+        f"{indent}{plan.unit}{plan.method_not_allowed(handler.response, indent + plan.unit)}\n"
+        f"{indent}{plan.unit}return;\n"
+        f"{indent}}}\n"
+    )
+    at = module.lines.line_start(module.start(first))
+    plan.edits.append(Edit(at, at, guard))
+
+
 # -- GET and DELETE ---------------------------------------------------------------------------
-def _method_not_allowed_handler(module: TsModule, routing: Routing) -> list[Edit]:
+def _method_not_allowed_routes(plan: _Plan, handler: _Handler) -> None:
+    """An Express app that registers no GET or DELETE on the MCP path gets one answering 405,
+    right after the POST route: a stateless endpoint says so instead of 404."""
+    module = plan.module
+    if not plan.express:
+        return
+    registered: dict[tuple[str, str | None], set[str]] = {}
+    for route in route_registrations(module):
+        registered.setdefault((_receiver(module, route.call), route.path), set()).add(route.method)
+    for route in route_handlers(module).get(handler.function.id, []):
+        receiver = _receiver(module, route.call)
+        statement = route.call.parent
+        if (
+            route.method != "post"
+            or route.path is None
+            or statement is None
+            or statement.type != "expression_statement"
+        ):
+            continue
+        methods = registered.get((receiver, route.path), set())
+        if not receiver or methods & {"all", "use"}:
+            continue
+        path = module.source(call_arguments(route.call)[0])
+        indent = _indent(module, statement)
+        text = "".join(
+            f"\n{indent}{receiver}.{method}({path}, (_req, res) => {{\n"
+            f"{indent}{plan.unit}{plan.method_not_allowed('res', indent + plan.unit)}\n{indent}}});"
+            for method in ("get", "delete")
+            if method not in methods
+        )
+        if text:
+            plan.edits.append(Edit(module.end(statement), module.end(statement), text))
+
+
+def _receiver(module: TsModule, call: Node) -> str:
+    """`app` of `app.post(...)`, `this.app` of `this.app.post(...)`; "" for anything else."""
+    function = call.child_by_field_name("function")
+    obj = function.child_by_field_name("object") if function is not None else None
+    if obj is None or obj.type not in ("identifier", "member_expression") or _root(obj) is None:
+        return ""
+    return module.source(obj)
+
+
+def _method_not_allowed_handler(plan: _Plan, routing: Routing) -> None:
     """A handler registered only for GET/DELETE that looks up a session: its body answers 405."""
+    module = plan.module
     function = routing.function
     assert function is not None
-    if not routing.methods or not routing.methods <= {"GET", "DELETE"}:
-        raise Unsupported(f"{routing.label} is not a GET/DELETE route handler")
-    _only_registered(module, function)
+    if not _registered_only(module, function, {"get", "delete"}):
+        raise Unsupported(f"{routing.label} is not only a GET/DELETE route handler")
     response = _parameter(module, function, 1)
     body = function.child_by_field_name("body")
     if response is None or body is None or body.type != "statement_block":
         raise Unsupported(f"{routing.label} has no plain response parameter and block body")
-    return [Edit(module.start(body), module.end(body), _405_block(module, function, body, response))]
+    plan.replace(module.start(body), module.end(body), _405_block(plan, body, response))
 
 
-def _only_registered(module: TsModule, function: Node) -> None:
-    """A named handler used for anything but route registrations is left alone."""
-    parent = function.parent
-    if parent is None or parent.type != "variable_declarator" and function.type != "function_declaration":
-        return  # an inline route handler
-    name_node = function.child_by_field_name("name") if function.type == "function_declaration" else None
-    if name_node is None and parent is not None:
-        name_node = parent.child_by_field_name("name")
-    if name_node is None:
-        return
-    name = module.source(name_node)
-    for ident in module.walk("identifier"):
-        if ident == name_node or module.source(ident) != name:
-            continue
-        args = ident.parent
-        call = args.parent if args is not None and args.type == "arguments" else None
-        function_node = call.child_by_field_name("function") if call is not None else None
-        prop = function_node.child_by_field_name("property") if function_node is not None else None
-        if prop is None or module.source(prop).lower() not in ("get", "delete"):
-            raise Unsupported(f"`{name}` is used for more than GET/DELETE routes (line {module.span(ident).line})")
-
-
-def _method_branches(module: TsModule, handler: _Handler, routing: Routing) -> list[Edit]:
+def _method_branches(plan: _Plan, handler: _Handler, routing: Routing) -> None:
     """node:http style: `if (req.method === "GET") { ...lookup... }` inside the one handler."""
-    edits = []
-    leftover = [
-        lookup
-        for lookup in routing.lookups
-        if not (handler.statement.start_byte <= lookup.start_byte < handler.statement.end_byte)
-    ]
+    module = plan.module
     done: set[int] = set()
-    for lookup in leftover:
-        branch = _method_branch(module, lookup, handler.function)
-        if branch is None:
-            raise Unsupported(f"a session lookup at line {module.span(lookup).line} is outside the routing `if`")
-        if branch.id not in done:
+    for node in routing.lookups + routing.rejects:
+        if not plan.survives(node):
+            continue
+        branch = _method_branch(module, node, handler.function)
+        if branch is not None and branch.id not in done:
             done.add(branch.id)
-            edits.append(Edit(module.start(branch), module.end(branch), _405_block(module, handler.function, branch, handler.response)))
-    return edits
+            plan.replace(module.start(branch), module.end(branch), _405_block(plan, branch, handler.response))
 
 
 def _method_branch(module: TsModule, node: Node, function: Node) -> Node | None:
     parent = node.parent
     while parent is not None and parent != function:
         if parent.type == "if_statement":
-            condition = parent.child_by_field_name("condition")
+            methods = _method_condition(module, parent)
             consequence = parent.child_by_field_name("consequence")
-            methods = {string_value(module, s) for s in module.descendants(condition, "string")} if condition else set()
             if (
-                condition is not None
-                and ".method" in module.source(condition)
-                and methods
+                methods
                 and methods <= {"GET", "DELETE"}
                 and consequence is not None
                 and consequence.type == "statement_block"
@@ -503,35 +949,161 @@ def _method_branch(module: TsModule, node: Node, function: Node) -> Node | None:
     return None
 
 
-def _405_block(module: TsModule, function: Node, body: Node, response: str) -> str:
-    indent = _indent(module, body)
-    inner = _indent(module, body.named_children[0]) if body.named_children else indent + "    "
-    express = ".status(" in module.source(function)
-    if express:
-        call = f"{response}.status(405).set('Allow', 'POST').json({_405_BODY});"
-    else:
-        call = (
-            f"{response}.writeHead(405, {{ 'Content-Type': 'application/json', Allow: 'POST' }})"
-            f".end(JSON.stringify({_405_BODY}));"
-        )
-    return f"{{\n{inner}{call}\n{indent}}}"
+def _405_block(plan: _Plan, body: Node, response: str) -> str:
+    indent = _indent(plan.module, body)
+    first = next((c for c in body.named_children), None)
+    inner = _indent(plan.module, first) if first is not None else indent + plan.unit
+    if inner == indent:  # `{ stmt }` on one line
+        inner = indent + plan.unit
+    return f"{{\n{inner}{plan.method_not_allowed(response, inner)}\n{indent}}}"
 
 
-# -- text helpers -----------------------------------------------------------------------------
-def _indent(module: TsModule, node: Node) -> str:
-    """The indentation of the line a node starts on."""
-    line_start = module.lines.line_start(module.start(node))
-    text = module.text[line_start : module.start(node)]
-    return text[: len(text) - len(text.lstrip())]
+# -- what the rewrite leaves behind -----------------------------------------------------------
+def _dead_declarations(plan: _Plan, function: Node) -> None:
+    """`const sessionId = req.headers[...]`, `const session = sessions.get(sessionId)`: reads
+    that nothing surviving uses any more go too (each removal can free another)."""
+    module = plan.module
+    changed = True
+    while changed:
+        changed = False
+        for declaration in module.descendants(function, "lexical_declaration", "variable_declaration"):
+            if not plan.survives(declaration) or enclosing_function(declaration) != function:
+                continue
+            declarators = [d for d in declaration.named_children if d.type == "variable_declarator"]
+            target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
+            value = declarators[0].child_by_field_name("value") if len(declarators) == 1 else None
+            if target is None or target.type != "identifier" or value is None or not _pure(module, value):
+                continue
+            if not _reads_session(module, value):
+                continue
+            name = module.source(target)
+            used = [
+                n
+                for n in module.descendants(function, "identifier", "shorthand_property_identifier")
+                if module.source(n) == name and n != target and plan.survives(n)
+            ]
+            if not used:
+                plan.remove_statement(declaration, comments=True)
+                changed = True
 
 
-def _reindent(text: str, old: str, new: str) -> str:
-    """Move a statement's continuation lines from indentation `old` to `new`."""
-    lines = text.split("\n")
-    out = [lines[0]]
-    for line in lines[1:]:
-        out.append(new + line[len(old) :] if line.startswith(old) else line)
-    return "\n".join(out)
+def _reads_session(module: TsModule, value: Node) -> bool:
+    """The value reads the session header or looks something up by it."""
+    ids = {n.id for n in header_reads(module)} | {n.id for r in session_routing(module) for n in r.lookups}
+    if value.id in ids:
+        return True
+    return any(
+        n.id in ids for n in module.descendants(value, "subscript_expression", "call_expression", "binary_expression")
+    )
+
+
+def _check_covered(plan: _Plan, routings: list[Routing]) -> None:
+    """Every session lookup and rejection must be in code the rewrite replaces."""
+    module = plan.module
+    for routing in routings:
+        for node in routing.lookups + routing.rejects:
+            if plan.survives(node):
+                line = module.span(node).line
+                what = module.source(node).splitlines()[0]
+                raise Unsupported(f"`{what}` (line {line}, {routing.label}) is outside the code the rewrite replaces")
+
+
+def _check_leftovers(plan: _Plan, handler: _Handler) -> None:
+    """Nothing left in the POST handler may branch on the session id or on `isInitializeRequest`:
+    with no session ever minted such a check would turn every later request away. Logging the
+    id is fine."""
+    module = plan.module
+    reads = {r.id for r in header_reads(module)}
+    for node in module.descendants(handler.function, "identifier", "subscript_expression", "call_expression"):
+        if not plan.survives(node):
+            continue
+        if node.type == "call_expression" and _is_initialize_check(module, node):
+            what = "checks for initialize requests"
+        elif (node.id in reads and not _declared_value(node)) or (
+            node.type == "identifier" and is_session_name(module, node) and not _declared_name(node)
+        ):
+            what = "still uses the session id"
+        else:
+            continue
+        if not _only_logs(module, node):
+            line = module.lines.line_text(module.span(node).line).strip()
+            raise Unsupported(f"`{line}` (line {module.span(node).line}) {what} outside the code the rewrite replaces")
+
+
+def _declared_name(identifier: Node) -> bool:
+    parent = identifier.parent
+    return (
+        parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("name") == identifier
+    )
+
+
+def _declared_value(node: Node) -> bool:
+    """`const sessionId = req.headers[...] as string`: the read is what the declaration holds."""
+    parent = node.parent
+    while parent is not None and parent.type in ("as_expression", "non_null_expression", "parenthesized_expression"):
+        parent = parent.parent
+    return parent is not None and parent.type == "variable_declarator"
+
+
+def _only_logs(module: TsModule, node: Node) -> bool:
+    """The use is written to a log, or decides only between log statements."""
+    if logged(module, node):
+        return True
+    statement = node.parent
+    while statement is not None and statement.type != "if_statement" and not statement.type.endswith("statement"):
+        statement = statement.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    condition = statement.child_by_field_name("condition")
+    if condition is None or not condition.start_byte <= node.start_byte < condition.end_byte:
+        return False
+    for branch in _branches(statement):
+        for child in branch.named_children if branch.type == "statement_block" else [branch]:
+            if child.type == "comment":
+                continue
+            call = (
+                unwrap(child.named_children[0])
+                if child.type == "expression_statement" and child.named_children
+                else None
+            )
+            if call is None or call.type != "call_expression" or not _is_log_call(module, call):
+                return False
+    return True
+
+
+def _is_log_call(module: TsModule, call: Node) -> bool:
+    args = call.child_by_field_name("arguments")
+    return args is not None and logged(module, args)
+
+
+def _dead_containers(plan: _Plan) -> None:
+    """A module-level `const transports = {}` / `new Map()` nothing surviving uses any more."""
+    module = plan.module
+    for name in _containers(module):
+        for statement in module.root.named_children:
+            if statement.type != "lexical_declaration":
+                continue
+            declarators = [d for d in statement.named_children if d.type == "variable_declarator"]
+            target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
+            value = unwrap(declarators[0].child_by_field_name("value")) if len(declarators) == 1 else None
+            if target is None or module.source(target) != name or value is None or not _empty_container(module, value):
+                continue
+            used = [
+                i for i in module.walk("identifier") if module.source(i) == name and i != target and plan.survives(i)
+            ]
+            if not used:
+                plan.remove_statement(statement)
+
+
+def _empty_container(module: TsModule, value: Node) -> bool:
+    if value.type in ("object", "array"):
+        return not value.named_children
+    if value.type == "new_expression":
+        constructor = value.child_by_field_name("constructor")
+        args = value.child_by_field_name("arguments")
+        empty = args is None or not args.named_children
+        return constructor is not None and module.source(constructor) in ("Map", "Set", "WeakMap") and empty
+    return False
 
 
 def _unused_imports(before: TsModule, after: TsModule) -> list[Edit]:
@@ -540,7 +1112,7 @@ def _unused_imports(before: TsModule, after: TsModule) -> list[Edit]:
     used_before = _identifier_counts(before)
     used_after = _identifier_counts(after)
     for statement in before.walk("import_statement"):
-        specs = [s for s in before.descendants(statement, "import_specifier")]
+        specs = list(before.descendants(statement, "import_specifier"))
         clause_names = [s for s in statement.named_children if s.type == "import_clause"]
         if not specs or not clause_names:
             continue
@@ -572,3 +1144,57 @@ def _identifier_counts(module: TsModule) -> dict[str, int]:
                 continue
             counts[module.source(node)] = counts.get(module.source(node), 0) + 1
     return counts
+
+
+# -- text helpers -----------------------------------------------------------------------------
+def _indent(module: TsModule, node: Node) -> str:
+    """The indentation of the line a node starts on."""
+    return _indent_at(module, module.start(node))
+
+
+def _indent_at(module: TsModule, offset: int) -> str:
+    line_start = module.lines.line_start(offset)
+    text = module.text[line_start:offset]
+    return text[: len(text) - len(text.lstrip())]
+
+
+def _reindent(text: str, old: str, new: str) -> str:
+    """Move a statement's continuation lines from indentation `old` to `new`."""
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        out.append(new + line[len(old) :] if line.startswith(old) else line)
+    return "\n".join(out)
+
+
+def _indent_unit(module: TsModule) -> str:
+    """The file's indentation step: its smallest indentation (a tab, or so many spaces)."""
+    widths = []
+    for line in module.text.splitlines():
+        stripped = line.lstrip(" \t")
+        if stripped and stripped[0] not in "*/" and len(stripped) < len(line):
+            if line[0] == "\t":
+                return "\t"
+            widths.append(len(line) - len(stripped))
+    return " " * min(widths) if widths else "    "
+
+
+def _quote(module: TsModule) -> str:
+    """The quote the file's imports use, for the strings the rewrite writes."""
+    for statement in module.walk("import_statement"):
+        source = statement.child_by_field_name("source")
+        if source is not None:
+            return module.source(source)[0]
+    strings = module.walk("string")
+    return module.source(strings[0])[0] if strings else "'"
+
+
+def _trailing_commas(module: TsModule) -> str:
+    """Prettier's `trailingComma: "all"` look: a comma before a closing bracket on its own line."""
+    return "," if re.search(r",[ \t]*\r?\n[ \t]*[}\])]", module.text) else ""
+
+
+def _imports_express(module: TsModule) -> bool:
+    """Express responses have `status().set().json()`; anything else gets `writeHead().end()`,
+    which Node's and Express's responses both have."""
+    return any(spec == "express" for spec, _ in module.imports.values())

@@ -17,7 +17,11 @@ def check(module: TsModule) -> Iterator[Diagnostic]:
     edits, reason = rewrite(module)
     fix = None
     if edits:
-        fix = Fix(FixSafety.UNSAFE, "Serve every request with a fresh server and stateless transport; 405 for GET/DELETE", edits)
+        fix = Fix(
+            FixSafety.UNSAFE,
+            "Serve every request with a fresh server and stateless transport; 405 for GET/DELETE",
+            edits,
+        )
     for routing in routings:
         anchor = routing.anchor
         evidence = module.source(anchor).split("\n")[0]

@@ -47,6 +47,21 @@ def language_of(path: PurePath) -> str | None:
     return _SUFFIXES.get(path.suffix.lower())
 
 
+def is_test_file(path: PurePath | None) -> bool:
+    """Test code exercises handlers on purpose (fake sessions, stub state): rules about what a
+    deployed server does skip it. Judged by the test runners' naming conventions (pytest's
+    `test_*.py` / `*_test.py` / `conftest.py`, Jest/Vitest's `*.test.ts` / `*.spec.ts` /
+    `__tests__/`); a `tests/` folder alone says nothing (fixtures and examples live there too)."""
+    if path is None:
+        return False
+    name = path.name.lower()
+    if name.startswith("test_") or name == "conftest.py" or name.endswith(("_test.py", "_tests.py")):
+        return True
+    if ".test." in name or ".spec." in name:
+        return True
+    return "__tests__" in path.parts[:-1]
+
+
 def family(language: str) -> str:
     """The language whose rules check this one (TSX and JavaScript share TypeScript's)."""
     return _FAMILIES.get(language, language)
@@ -64,7 +79,7 @@ class Language:
 def _python() -> Language:
     from .python import PythonModule
 
-    return Language("python", lambda text, newline, path: PythonModule(text, newline), lambda m: m.comments)
+    return Language("python", PythonModule, lambda module: module.comments)
 
 
 def _yaml() -> Language:

@@ -12,6 +12,7 @@ import re
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 import libcst as cst
@@ -45,9 +46,10 @@ def parse(text: str) -> cst.Module:
 class PythonModule:
     """One parsed file plus the metadata rules ask for, computed once and shared."""
 
-    def __init__(self, text: str, newline: str = "\n") -> None:
+    def __init__(self, text: str, newline: str = "\n", path: Path | None = None) -> None:
         self.text = text
         self.newline = newline
+        self.path = path
         self.wrapper = MetadataWrapper(parse(text), unsafe_skip_copy=True)
         self.tree = self.wrapper.module
         self.lines = LineIndex(text)

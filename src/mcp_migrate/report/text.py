@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..model import FileResult, Finding, FixSafety, Severity
 from . import Summary
 
@@ -32,8 +34,38 @@ def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe
     for result in results:
         for error in result.errors:
             lines.append(f"{paint('path', error.path + ':')} {paint('code', 'error:')} {error.message}")
+    if mode != "diff":
+        lines.extend(_migration(findings, paint))
     lines.extend(_summary(Summary.of(results, findings), mode, unsafe_fixes, paint))
     return "\n".join(lines) + "\n"
+
+
+_MAX_SUMMARY_FILES = 20
+
+
+def _migration(findings: list[Finding], paint: Painter) -> list[str]:
+    """Per file: what keeps it from a stateless deploy (errors) and what is only advisory."""
+    by_file: dict[str, dict[Severity, Counter[str]]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.path, {}).setdefault(finding.severity, Counter())[finding.code] += 1
+    if not by_file:
+        return []
+    out = ["", "Migration summary:"]
+    for path, counts in list(by_file.items())[:_MAX_SUMMARY_FILES]:
+        parts = []
+        for severity, label, style in (
+            (Severity.ERROR, "blocks a stateless deploy", "code"),
+            (Severity.WARNING, "advisory", "warn"),
+        ):
+            codes = counts.get(severity)
+            if codes:
+                listed = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(codes.items()))
+                parts.append(f"{paint(style, label)}: {listed}")
+        out.append(f"  {paint('path', path)}: {'; '.join(parts)}")
+    if len(by_file) > _MAX_SUMMARY_FILES:
+        out.append(f"  ... and {_plural(len(by_file) - _MAX_SUMMARY_FILES, 'more file')}")
+    out.append("")
+    return out
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:

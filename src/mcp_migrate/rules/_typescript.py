@@ -21,6 +21,7 @@ from ..sdk.typescript import (
     RESUMABILITY,
     SESSION_HOOKS,
     TransportOptions,
+    created_per_request,
     generator_value,
     is_undefined,
     streamable_transports,
@@ -120,8 +121,10 @@ def session_only_settings(module: TsModule, code: str, names: tuple[str, ...], p
                 fix = Fix(FixSafety.SAFE, f"Remove `{name}`", remove_list_item(module, prop))
             elif session_routing(module):
                 message += " (goes with the MCP105 rewrite)"
-            else:
+            elif created_per_request(module, transport.options):
                 message += " (MCP101's fix removes it)"
+            else:
+                message += " (remove it when the transport is made per request, see MCP101)"
             yield Diagnostic(code, module.span(prop), message, fix)
 
 

@@ -23,7 +23,7 @@ MCP_V2_SERVER = frozenset(
     {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
 )
 FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
-_SERVER_CLASSES = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
+SERVER_CLASSES = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
 SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
 SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 
@@ -108,7 +108,7 @@ def servers(module: PythonModule) -> list[Server]:
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
     for call in module.walk(cst.Call):
-        names = module.qualified_names(call.func, _SERVER_CLASSES)
+        names = module.qualified_names(call.func, SERVER_CLASSES)
         sdk = (
             Sdk.MCP_V1
             if not names.isdisjoint(MCP_V1_SERVER)
@@ -121,12 +121,12 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
         if sdk is None:
             continue
         server = Server(sdk, call)
-        for receiver in _aliases(module, call, depth=0, seen=set()):
+        for receiver in aliases(module, call, depth=0, seen=set()):
             _record_use(module, server, receiver)
         yield server
 
 
-def _aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]) -> Iterator[cst.CSTNode]:
+def aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]) -> Iterator[cst.CSTNode]:
     """Expressions that evaluate to the object `node` builds: names bound to it, their reads,
     and calls of a factory function that returns it."""
     if id(node) in seen or depth > 6:
@@ -141,14 +141,14 @@ def _aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]
         target = parent.target
     if isinstance(target, cst.Name):
         for use in module.references(target):
-            yield from _aliases(module, use, depth + 1, seen)
+            yield from aliases(module, use, depth + 1, seen)
     elif isinstance(parent, cst.Return):
         function = _enclosing_function(module, parent)
         if function is not None:
             for use in module.references(function):
                 call = module.parent(use)
                 if isinstance(call, cst.Call) and call.func is use:
-                    yield from _aliases(module, call, depth + 1, seen)
+                    yield from aliases(module, call, depth + 1, seen)
 
 
 def _enclosing_function(module: PythonModule, node: cst.CSTNode) -> cst.FunctionDef | None:

@@ -31,6 +31,7 @@ STREAMABLE_TRANSPORTS = frozenset(
     {"StreamableHTTPServerTransport", "NodeStreamableHTTPServerTransport", "WebStandardStreamableHTTPServerTransport"}
 )
 SSE_TRANSPORTS = frozenset({"SSEServerTransport"})
+STDIO_TRANSPORTS = frozenset({"StdioServerTransport"})
 AGENTS_TRANSPORTS = frozenset({"WorkerTransport"})  # agents/mcp: the SDK transport plus DO storage
 SERVER_CLASSES = frozenset({"McpServer", "Server"})
 
@@ -303,3 +304,17 @@ def _is_assignment_target(node: Node) -> bool:
         and parent.type in ("assignment_expression", "augmented_assignment_expression")
         and parent.child_by_field_name("left") == node
     )
+
+
+def stdio_only(module: TsModule) -> bool:
+    """The file serves MCP over stdio and nothing else: one client per process, so state kept
+    in the process is that client's own (no replicas to disagree)."""
+
+    def compute(m: TsModule) -> bool:
+        stdio = any(
+            from_sdk(m.imported(node.child_by_field_name("constructor")), STDIO_TRANSPORTS)
+            for node in m.walk("new_expression")
+        )
+        return stdio and not streamable_transports(m) and not sse_transports(m)
+
+    return module.memo(compute, "ts.stdio_only")

@@ -9,14 +9,16 @@ RULE = Rule(
     fix=FixAvailability.SOMETIMES,
     triggers={
         "python": (b"session_idle_timeout", b"max_sessions"),
-        "typescript": (b"onsessioninitialized", b"onsessionclosed"),
+        "typescript": (b"onsessioninitialized", b"onsessionclosed", b"mcp-session-id", b"Mcp-Session-Id"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
     docs="""
 ## What it does
 Finds settings that only manage the life of protocol sessions: `session_idle_timeout` and
 `max_sessions` on mcp v1 `FastMCP(...)`, mcp v2 serving calls, `fastmcp` `http_app()` and
-`StreamableHTTPSessionManager(...)`.
+`StreamableHTTPSessionManager(...)`; TypeScript `onsessioninitialized` / `onsessionclosed` on a
+transport, and DELETE route handlers that end sessions by their `Mcp-Session-Id` (a DELETE
+handler that looks the session's transport up is reported as MCP105, whose rewrite answers 405).
 
 In TypeScript and JavaScript: the `onsessioninitialized` and `onsessionclosed` hooks (a
 property, a shorthand or a method) in the options of an MCP SDK streamable HTTP transport

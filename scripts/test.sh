@@ -9,13 +9,14 @@ python3 -m venv .venv
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e '.[test]'
 
-# tests/e2e needs a real nginx (Debian's) and the Node toolchain locked in tests/e2e/node.
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+# tests/e2e and tests/scaffold need a real nginx and redis-server (Debian's) and the Node
+# toolchain locked in tests/e2e/node.
+if { ! command -v nginx && [ ! -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
     export DEBIAN_FRONTEND=noninteractive
-    { $sudo apt-get install -y -qq nginx || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx; }; } \
-        >/dev/null 2>&1 || { echo "error: could not install nginx (apt-get install nginx as root)" >&2; exit 1; }
+    { $sudo apt-get install -y -qq nginx redis-server || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx redis-server; }; } \
+        >/dev/null 2>&1 || { echo "error: could not install nginx and redis-server (apt-get install nginx redis-server as root)" >&2; exit 1; }
 fi
 if ! command -v npm >/dev/null 2>&1; then
     echo "error: npm not found: the end-to-end tests need Node.js and npm" >&2

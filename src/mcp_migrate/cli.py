@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=config.FORMATS, default="text")
     explain = commands.add_parser("explain", help="print one rule's documentation")
     explain.add_argument("code", metavar="CODE")
+    verify = commands.add_parser("verify", help="probe running replicas: prove the deployment is stateless")
+    verify.add_argument("urls", nargs="+", metavar="URL", help="the MCP endpoint(s): one balanced URL or each replica")
+    verify.add_argument(
+        "--header", "-H", action="append", default=[], metavar="'NAME: VALUE'", help="send on every request"
+    )
+    verify.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default: 10)")
+    verify.add_argument("--requests", type=int, default=6, metavar="N", help="requests in the round-robin conversation")
+    verify.add_argument("--call", metavar="TOOL", help="also call this tool (verify never calls tools on its own)")
+    verify.add_argument("--args", metavar="JSON", help="arguments for --call, a JSON object")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    scaffold = commands.add_parser("scaffold", help="generate a task store or a reference stateless server")
+    scaffold.add_argument("kind", choices=("tasks", "server"), help="what to generate")
+    scaffold.add_argument("--out", default=".", metavar="DIR", help="where to write it (default: .)")
+    scaffold.add_argument("--lang", choices=("python", "typescript"), default="python", help="default: python")
+    scaffold.add_argument("--force", action="store_true", help="overwrite files that already exist")
     return parser
 
 
@@ -79,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_rules(args.format)
         if args.command == "explain":
             return _explain(args.code)
+        if args.command == "scaffold":
+            return _scaffold(args)
+        if args.command == "verify":
+            return _verify(args)
         return _lint(args)
     except UsageError as exc:
         print(f"mcp-migrate: error: {exc}", file=sys.stderr)
@@ -98,6 +117,58 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _verify(args: argparse.Namespace) -> int:
+    import json
+    from urllib.parse import urlparse
+
+    from . import verify  # only this command needs it
+    from .verify import report
+
+    for url in args.urls:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise UsageError(f"not an http(s) URL: {url!r}")
+    headers = {}
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header wants 'Name: value', not {header!r}")
+        headers[name.strip()] = value.strip()
+    if args.args is not None and not args.call:
+        raise UsageError("--args needs --call TOOL")
+    try:
+        arguments = json.loads(args.args) if args.args is not None else {}
+    except ValueError as exc:
+        raise UsageError(f"--args is not valid JSON: {exc}") from None
+    if not isinstance(arguments, dict):
+        raise UsageError("--args must be a JSON object")
+    if args.timeout <= 0 or args.requests < 2:
+        raise UsageError("--timeout must be positive and --requests at least 2")
+    options = verify.Options(args.urls, headers, args.timeout, args.requests, args.call, arguments)
+    result = verify.run(options)
+    sys.stdout.write(report.as_json(result) if args.format == "json" else report.text(result))
+    if result.unreachable:
+        return EXIT_ERROR
+    return EXIT_CLEAN if result.passed else EXIT_FINDINGS
+
+
+def _scaffold(args: argparse.Namespace) -> int:
+    from . import scaffold  # only this command needs it
+
+    out = Path(args.out)
+    written = scaffold.generate(args.kind, out, args.lang, args.force)
+    for path in written:
+        print(path)
+    print(f"Wrote {len(written)} files under {out}. See {_next_steps(args.kind, args.lang, out)}.")
+    return EXIT_CLEAN
+
+
+def _next_steps(kind: str, lang: str, out: Path) -> str:
+    if kind == "server":
+        return str(out / "README.md")
+    return str(out / ("mcp_tasks/README.md" if lang == "python" else "mcp-tasks/README.md"))
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -222,14 +222,16 @@ def replicas(
             _stop(replica.process)
 
 
-def nginx_config(listen_port: int, upstreams: Sequence[str], directory: Path) -> str:
+def nginx_config(listen_port: int, upstreams: Sequence[str], directory: Path, *, next_upstream: str = "off") -> str:
     """An nginx.conf that keeps every file in `directory` and balances round-robin.
 
     `master_process off` makes one process do everything: it stays in the foreground
     under our control, never switches user (so it can write to a private tmp folder), and
     keeps one round-robin counter, so the order of replicas is predictable. Buffering is
-    off so server-sent-event streams flow through as they are written, and a failed
-    replica is not retried on another: the client sees what the replica said.
+    off so server-sent-event streams flow through as they are written. By default a failed
+    replica is not retried on another: the client sees what the replica said;
+    `next_upstream="error timeout"` (nginx's own default) instead passes a request that
+    could not reach a replica (say, a killed one) to the next, as a production proxy would.
     """
     d = directory.resolve()
     servers = "\n".join(f"        server {address};" for address in upstreams)
@@ -241,7 +243,7 @@ pid {d}/nginx.pid;
 error_log {d}/error.log info;
 
 events {{
-    worker_connections 256;
+    worker_connections 1024;
 }}
 
 http {{
@@ -270,7 +272,7 @@ http {{
             proxy_request_buffering off;
             proxy_cache off;
             proxy_read_timeout 300s;
-            proxy_next_upstream off;
+            proxy_next_upstream {next_upstream};
         }}
     }}
 }}
@@ -278,15 +280,18 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx_round_robin(upstreams: Sequence[str], directory: Path, *, ready_timeout: float = 10.0) -> Iterator[Proxy]:
-    """Run nginx in the foreground on a free port, round-robin over `upstreams` (host:port)."""
+def nginx_round_robin(
+    upstreams: Sequence[str], directory: Path, *, ready_timeout: float = 10.0, next_upstream: str = "off"
+) -> Iterator[Proxy]:
+    """Run nginx in the foreground on a free port, round-robin over `upstreams` (host:port);
+    see `nginx_config` for `next_upstream`."""
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed (apt-get install nginx)")
     directory.mkdir(parents=True, exist_ok=True)
     [port] = free_ports(1)
     config = directory / "nginx.conf"
-    config.write_text(nginx_config(port, upstreams, directory), encoding="utf-8")
+    config.write_text(nginx_config(port, upstreams, directory, next_upstream=next_upstream), encoding="utf-8")
     output = directory / "nginx.out"
     with output.open("wb") as out:
         # -e: the error log before the config is read (else nginx tries /var/log/nginx first).
@@ -313,10 +318,12 @@ def round_robin_cluster(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     ready_timeout: float = 30.0,
+    next_upstream: str = "off",
 ) -> Iterator[Cluster]:
-    """`count` replicas of `command` behind one round-robin nginx; see `replicas`."""
+    """`count` replicas of `command` behind one round-robin nginx; see `replicas` and
+    `nginx_config`."""
     with (
         replicas(command, count, directory, cwd=cwd, env=env, ready_timeout=ready_timeout) as started,
-        nginx_round_robin([r.address for r in started], directory / "nginx") as proxy,
+        nginx_round_robin([r.address for r in started], directory / "nginx", next_upstream=next_upstream) as proxy,
     ):
         yield Cluster(started, proxy)

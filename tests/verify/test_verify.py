@@ -111,9 +111,12 @@ def test_stateful_typescript_fails(tmp_path: Path, scratch: Path) -> None:
 def test_not_an_mcp_server_fails_cleanly(tmp_path: Path) -> None:
     with replicas([sys.executable, str(HERE / "garbage_server.py")], 1, tmp_path) as [replica]:
         code, report, output = verify(f"http://{replica.address}/mcp")
-    assert code == 1, output
-    assert statuses(report) == {"mcp-endpoint": "fail"}
-    assert "not an MCP endpoint" in output
+        assert code == 1, output
+        assert statuses(report) == {"mcp-endpoint": "fail"}
+        assert "not an MCP endpoint" in output
+        code, report, output = verify(f"https://{replica.address}/mcp")  # TLS to a plain-HTTP port
+        assert code == 2, output
+        assert "TLS" in report["unreachable"][f"https://{replica.address}/mcp"], output  # type: ignore[index]
 
 
 def test_refused_connection_is_unreachable() -> None:

@@ -10,47 +10,27 @@ what silences a finding and why, and the per-file migration summary of the text 
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from conftest import Run, write
+from support import expectations
 
 from mcp_migrate.lang.python import PythonModule
 from mcp_migrate.sdk.python_handlers import HELPER_DEPTH, context_path, request_scopes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STATE_CODES = ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205")
-_MARKER = re.compile(r"#\s*expect:\s*(.+)$")
 
 
 def _python_cases() -> list[Path]:
     return sorted(p.parent for code in STATE_CODES for p in (FIXTURES / code).glob("*/input.py"))
 
 
-def _expected(case: Path) -> Counter[tuple[int, str]]:
-    expected: Counter[tuple[int, str]] = Counter()
-    for number, line in enumerate((case / "input.py").read_text(encoding="utf-8").splitlines(), 1):
-        marker = _MARKER.search(line)
-        if marker:
-            expected.update((number, code.strip()) for code in marker.group(1).split(","))
-    return expected
-
-
-def _reported(case: Path) -> Counter[tuple[int, str]]:
-    reported: Counter[tuple[int, str]] = Counter()
-    for line in (case / "findings.txt").read_text(encoding="utf-8").splitlines():
-        position, code = line.split()
-        if code in STATE_CODES:
-            reported[(int(position.split(":")[0]), code)] += 1
-    return reported
-
-
 @pytest.mark.parametrize("case", _python_cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_snapshot_matches_the_designed_expectations(case: Path) -> None:
-    expected, reported = _expected(case), _reported(case)
+    expected, reported = expectations.expected(case), expectations.reported(case, STATE_CODES)
     assert not reported - expected, f"false positives {sorted(reported - expected)}"
     assert not expected - reported, f"misses {sorted(expected - reported)}"
     if case.name.startswith("ok_"):
@@ -58,16 +38,11 @@ def test_snapshot_matches_the_designed_expectations(case: Path) -> None:
 
 
 def test_precision_and_recall_over_the_fixture_set() -> None:
-    true_positives = false_positives = misses = 0
-    for case in _python_cases():
-        expected, reported = _expected(case), _reported(case)
-        true_positives += sum((expected & reported).values())
-        false_positives += sum((reported - expected).values())
-        misses += sum((expected - reported).values())
+    true_positives, false_positives, misses = expectations.score(_python_cases(), STATE_CODES)
     assert true_positives >= 80  # the set is not trivially small
     assert true_positives / (true_positives + false_positives) == 1.0
     assert true_positives / (true_positives + misses) == 1.0
-    every_rule = {code for case in _python_cases() for _, code in _expected(case)}
+    every_rule = {code for case in _python_cases() for _, code in expectations.expected(case)}
     assert every_rule == set(STATE_CODES)
 
 

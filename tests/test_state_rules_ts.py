@@ -10,12 +10,11 @@ depth, and the handler named in messages.
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import Run, write
+from support import expectations
 
 from mcp_migrate.lang.typescript import TsModule
 from mcp_migrate.sdk import typescript_handlers
@@ -23,35 +22,15 @@ from mcp_migrate.sdk.typescript_handlers import request_scopes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STATE_CODES = ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205")
-_MARKER = re.compile(r"//\s*expect:\s*(.+)$")
 
 
 def _ts_cases() -> list[Path]:
     return sorted(p.parent for code in STATE_CODES for p in (FIXTURES / code).glob("ts_*/input.*"))
 
 
-def _expected(case: Path) -> Counter[tuple[int, str]]:
-    expected: Counter[tuple[int, str]] = Counter()
-    source = next(case.glob("input.*"))
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
-        marker = _MARKER.search(line)
-        if marker:
-            expected.update((number, code.strip()) for code in marker.group(1).split(","))
-    return expected
-
-
-def _reported(case: Path) -> Counter[tuple[int, str]]:
-    reported: Counter[tuple[int, str]] = Counter()
-    for line in (case / "findings.txt").read_text(encoding="utf-8").splitlines():
-        position, code = line.split()
-        if code in STATE_CODES:
-            reported[(int(position.split(":")[0]), code)] += 1
-    return reported
-
-
 @pytest.mark.parametrize("case", _ts_cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_snapshot_matches_the_designed_expectations(case: Path) -> None:
-    expected, reported = _expected(case), _reported(case)
+    expected, reported = expectations.expected(case), expectations.reported(case, STATE_CODES)
     assert not reported - expected, f"false positives {sorted(reported - expected)}"
     assert not expected - reported, f"misses {sorted(expected - reported)}"
     if case.name.startswith("ts_ok_"):
@@ -59,12 +38,7 @@ def test_snapshot_matches_the_designed_expectations(case: Path) -> None:
 
 
 def test_precision_and_recall_over_the_fixture_set() -> None:
-    true_positives = false_positives = misses = 0
-    for case in _ts_cases():
-        expected, reported = _expected(case), _reported(case)
-        true_positives += sum((expected & reported).values())
-        false_positives += sum((reported - expected).values())
-        misses += sum((expected - reported).values())
+    true_positives, false_positives, misses = expectations.score(_ts_cases(), STATE_CODES)
     assert true_positives >= 60  # the set is not trivially small
     assert true_positives / (true_positives + false_positives) == 1.0
     assert true_positives / (true_positives + misses) == 1.0

@@ -14,8 +14,7 @@ What is in it
     async code and tests, in nested packages (`services/<svc>/src/<pkg>/<sub>/...`,
     `libs/<lib>/<pkg>/...`), with `__init__.py` files;
   - TypeScript (32%; a third of them `.tsx` components): `apps/<app>/src/...`,
-    `packages/<pkg>/src/...`. mcp-migrate does not check TypeScript yet; the files are there
-    for realism and because `git grep` and semgrep see them;
+    `packages/<pkg>/src/...`, none of which imports the MCP SDK;
   - YAML (18%): Kubernetes manifests without stickiness (Deployments, some with
     `podAntiAffinity` / `nodeAffinity`, Services, Ingresses, ConfigMaps, HPAs, CronJobs...),
     Helm charts (`values.yaml` with `affinity: {}`, templates with `toYaml`), GitHub Actions
@@ -32,6 +31,14 @@ What is in it
   - Kubernetes manifests: Service `sessionAffinity: ClientIP`, ingress-nginx cookie
     `affinity` and `upstream-hash-by`, Istio `DestinationRule` `consistentHash`; negatives:
     `sessionAffinity: None`, a plain Ingress, commented-out annotations, `simple: ROUND_ROBIN`.
+* TypeScript MCP servers besides (`@modelcontextprotocol/sdk` 1.x with express, in
+  `<project>/src/mcp/`), 1% of the TypeScript files (`MCP_TYPESCRIPT_SHARE`): the SDK README's
+  stateful server (`sessionIdGenerator`, `onsessioninitialized`, a transport map routed by the
+  Mcp-Session-Id header), a per-request transport that still mints session ids, the legacy
+  `SSEServerTransport`; negatives: the SDK's stateless example (`sessionIdGenerator: undefined`)
+  and stdio. They come from a random stream of their own (seeded from --seed), so a seed's
+  Python and YAML files are those it gave before they were added, except the last ordinary
+  files, which make room for them.
 
 File sizes
 ----------
@@ -82,6 +89,7 @@ SIZE_PARAMS: dict[str, tuple[float, float]] = {  # language -> (median bytes, si
 MIN_SIZE, MAX_SIZE, MCP_MAX_SIZE = 120, 256 * 1024, 40 * 1024
 LANGUAGE_SHARES = (("python", 0.50), ("typescript", 0.32), ("yaml", 0.18))
 MCP_PYTHON_SHARE = 0.6  # of the MCP material; the rest are Kubernetes manifests
+MCP_TYPESCRIPT_SHARE = 0.0032  # TypeScript servers besides: 1% of the TypeScript files
 SEMGREPIGNORE = """# Same skips as mcp-migrate's defaults (none of these exist in the generated tree).
 .git/
 .venv/
@@ -893,6 +901,188 @@ def py_stdio(r: random.Random, target: int, name: str) -> str:
     )
 
 
+# TypeScript servers (@modelcontextprotocol/sdk 1.x), shaped like the SDK's own examples.
+TS_SDK = "@modelcontextprotocol/sdk/server"
+
+
+def ts_tools(r: random.Random, var: str, target: int, indent: str = "    ") -> str:
+    def tool() -> str:
+        noun, verb = r.choice(NOUNS), r.choice(VERBS)
+        lines = (
+            f"{var}.registerTool(",
+            f"    '{verb}_{noun}',",
+            f"    {{ description: '{verb.capitalize()} a {noun} by id', inputSchema: {{ {noun}Id: z.string() }} }},",
+            f"    async ({{ {noun}Id }}) => {{",
+            f"        const {noun} = await backend.{verb}{noun.capitalize()}({noun}Id);",
+            f"        if (!{noun}) {{",
+            f"            throw new Error(`unknown {noun}: ${{{noun}Id}}`);",
+            "        }",
+            f"        return {{ content: [{{ type: 'text', text: JSON.stringify({noun}) }}] }};",
+            "    }",
+            ");",
+        )
+        return "\n" + "".join(f"{indent}{line}\n" for line in lines)
+
+    return fill(target, "", tool)
+
+
+def _ts_head(name: str, imports: tuple[str, ...]) -> str:
+    return (
+        f"// MCP server exposing the {name} API to agents.\n"
+        "import express from 'express';\n"
+        + "".join(f"{line}\n" for line in imports)
+        + f"import {{ McpServer }} from '{TS_SDK}/mcp.js';\n"
+        "import { z } from 'zod';\n\nimport * as backend from './backend.js';\n"
+    )
+
+
+def _ts_build(r: random.Random, target: int, name: str) -> str:
+    return (
+        "\nfunction buildServer(): McpServer {\n"
+        f"    const server = new McpServer({{ name: '{name}', version: '1.{r.randint(0, 9)}.0' }});\n"
+        + ts_tools(r, "server", target)
+        + "    return server;\n}\n\nconst app = express();\napp.use(express.json());\n"
+    )
+
+
+def _ts_listen(r: random.Random) -> str:
+    return f"\napp.listen(Number(process.env.PORT ?? {r.choice((3000, 8080, 8787))}));\n"
+
+
+def ts_stateful_canonical(r: random.Random, target: int, name: str) -> str:
+    """The SDK README's session-map server: sessions created on initialize, found again by the
+    Mcp-Session-Id header in POST, GET and DELETE."""
+    return (
+        _ts_head(
+            name,
+            (
+                "import { randomUUID } from 'node:crypto';",
+                f"import {{ StreamableHTTPServerTransport }} from '{TS_SDK}/streamableHttp.js';",
+                "import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';",
+            ),
+        )
+        + _ts_build(r, target, name)
+        + "\n// One transport per session, kept in this process's memory.\n"
+        "const transports: { [sessionId: string]: StreamableHTTPServerTransport } = {};\n\n"
+        "app.post('/mcp', async (req, res) => {\n"
+        "    const sessionId = req.headers['mcp-session-id'] as string | undefined;\n"
+        "    let transport: StreamableHTTPServerTransport;\n"
+        "    if (sessionId && transports[sessionId]) {\n"
+        "        transport = transports[sessionId];\n"
+        "    } else if (!sessionId && isInitializeRequest(req.body)) {\n"
+        "        transport = new StreamableHTTPServerTransport({\n"
+        "            sessionIdGenerator: () => randomUUID(),\n"
+        "            onsessioninitialized: (id) => {\n"
+        "                transports[id] = transport;\n"
+        "            }\n"
+        "        });\n"
+        "        transport.onclose = () => {\n"
+        "            if (transport.sessionId) {\n"
+        "                delete transports[transport.sessionId];\n"
+        "            }\n"
+        "        };\n"
+        "        await buildServer().connect(transport);\n"
+        "    } else {\n"
+        "        res.status(400).json({\n"
+        "            jsonrpc: '2.0',\n"
+        "            error: { code: -32000, message: 'Bad Request: No valid session ID provided' },\n"
+        "            id: null\n"
+        "        });\n"
+        "        return;\n"
+        "    }\n"
+        "    await transport.handleRequest(req, res, req.body);\n"
+        "});\n\n"
+        "const handleSessionRequest = async (req: express.Request, res: express.Response) => {\n"
+        "    const sessionId = req.headers['mcp-session-id'] as string | undefined;\n"
+        "    if (!sessionId || !transports[sessionId]) {\n"
+        "        res.status(400).send('Invalid or missing session ID');\n"
+        "        return;\n"
+        "    }\n"
+        "    await transports[sessionId].handleRequest(req, res);\n"
+        "};\n\n"
+        "app.get('/mcp', handleSessionRequest);\napp.delete('/mcp', handleSessionRequest);\n" + _ts_listen(r)
+    )
+
+
+def ts_stateful_per_request(r: random.Random, target: int, name: str) -> str:
+    """A server and transport per request that still generates session ids: the next request
+    of the session is refused by whichever process gets it."""
+    return (
+        _ts_head(
+            name,
+            (
+                "import { randomUUID } from 'node:crypto';",
+                f"import {{ StreamableHTTPServerTransport }} from '{TS_SDK}/streamableHttp.js';",
+            ),
+        )
+        + _ts_build(r, target, name)
+        + "\napp.post('/mcp', async (req, res) => {\n"
+        "    const server = buildServer();\n"
+        "    const transport = new StreamableHTTPServerTransport({\n"
+        "        sessionIdGenerator: () => randomUUID(),\n"
+        "        enableJsonResponse: true\n"
+        "    });\n"
+        "    res.on('close', () => {\n        void transport.close();\n        void server.close();\n    });\n"
+        "    await server.connect(transport);\n"
+        "    await transport.handleRequest(req, res, req.body);\n"
+        "});\n" + _ts_listen(r)
+    )
+
+
+def ts_stateless(r: random.Random, target: int, name: str) -> str:
+    """The SDK's stateless example: no session ids, a server and transport per request."""
+    return (
+        _ts_head(name, (f"import {{ StreamableHTTPServerTransport }} from '{TS_SDK}/streamableHttp.js';",))
+        + _ts_build(r, target, name)
+        + "\napp.post('/mcp', async (req, res) => {\n"
+        "    const server = buildServer();\n"
+        "    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });\n"
+        "    res.on('close', () => {\n        void transport.close();\n        void server.close();\n    });\n"
+        "    await server.connect(transport);\n"
+        "    await transport.handleRequest(req, res, req.body);\n"
+        "});\n\n"
+        "app.get('/mcp', (_req, res) => {\n    res.status(405).set('Allow', 'POST').send('Method Not Allowed');\n});\n"
+        + _ts_listen(r)
+    )
+
+
+def ts_sse(r: random.Random, target: int, name: str) -> str:
+    """The deprecated HTTP+SSE transport: an event stream per client, its POSTs found by the
+    `sessionId` query parameter."""
+    return (
+        _ts_head(name, (f"import {{ SSEServerTransport }} from '{TS_SDK}/sse.js';",))
+        + _ts_build(r, target, name)
+        + "\nconst transports: Record<string, SSEServerTransport> = {};\n\n"
+        "app.get('/sse', async (_req, res) => {\n"
+        "    const transport = new SSEServerTransport('/messages', res);\n"
+        "    transports[transport.sessionId] = transport;\n"
+        "    res.on('close', () => {\n        delete transports[transport.sessionId];\n    });\n"
+        "    await buildServer().connect(transport);\n"
+        "});\n\n"
+        "app.post('/messages', async (req, res) => {\n"
+        "    const sessionId = req.query.sessionId as string;\n"
+        "    const transport = transports[sessionId];\n"
+        "    if (!transport) {\n"
+        "        res.status(400).send('No transport found for sessionId');\n"
+        "        return;\n"
+        "    }\n"
+        "    await transport.handlePostMessage(req, res);\n"
+        "});\n" + _ts_listen(r)
+    )
+
+
+def ts_stdio(r: random.Random, target: int, name: str) -> str:
+    return (
+        f"// MCP server exposing the {name} API to local agents.\n"
+        f"import {{ McpServer }} from '{TS_SDK}/mcp.js';\n"
+        f"import {{ StdioServerTransport }} from '{TS_SDK}/stdio.js';\n"
+        "import { z } from 'zod';\n\nimport * as backend from './backend.js';\n\n"
+        f"const server = new McpServer({{ name: '{name}', version: '0.{r.randint(1, 9)}.0' }});\n"
+        + ts_tools(r, "server", target, indent="")
+        + "\nawait server.connect(new StdioServerTransport());\n"
+    )
+
+
 def _stream(r: random.Random, name: str, docs: list[dict[str, Any]], comment: str = "") -> str:
     head = f"# {name}: MCP server deployment{comment}\n"
     return head + "---\n".join(ydump(d) for d in [k8s_deployment(r, name, r.random() < 0.3), *docs])
@@ -990,6 +1180,13 @@ MCP_VARIANTS: tuple[McpVariant, ...] = (
     McpVariant("py-ok-v2-stateless", "python", 1, {}, lambda r, t, n: py_v2_run(r, t, n, stateless=True)),
     McpVariant("py-ok-fastmcp-stateless", "python", 1, {}, lambda r, t, n: py_fastmcp_app(r, t, n, stateless=True)),
     McpVariant("py-ok-stdio", "python", 2, {}, py_stdio),
+    McpVariant(
+        "ts-stateful-canonical", "typescript", 3, {"MCP101": 1, "MCP102": 1, "MCP105": 2}, ts_stateful_canonical
+    ),
+    McpVariant("ts-stateful-per-request", "typescript", 2, {"MCP101": 1}, ts_stateful_per_request),
+    McpVariant("ts-sse-express", "typescript", 1.5, {"MCP104": 2}, ts_sse),
+    McpVariant("ts-ok-stateless", "typescript", 2.5, {}, ts_stateless),
+    McpVariant("ts-ok-stdio", "typescript", 1, {}, ts_stdio),
     McpVariant("k8s-service-clientip", "yaml", 2, {"MCP301": 1}, yaml_service_client_ip),
     McpVariant("k8s-ingress-nginx-cookie", "yaml", 2, {"MCP302": 1}, yaml_ingress_cookie),
     McpVariant("k8s-ingress-nginx-hash", "yaml", 1.5, {"MCP302": 1}, yaml_ingress_hash),
@@ -1135,10 +1332,14 @@ def add_mcp(tree: Tree, projects: list[Project], language: str, manifest: list[d
     r = tree.r
     variants = tuple(v for v in MCP_VARIANTS if v.language == language)
     variant = r.choices(variants, weights=[v.weight for v in variants])[0]
-    services = [p for p in projects if p.kind == "pyservice"]
+    kinds = ("webapp", "tspkg") if language == "typescript" else ("pyservice",)
+    services = [p for p in projects if p.kind in kinds]
     project = r.choice(services)
     name = f"{r.choice(NOUNS)}-{r.choice(NOUNS)}"
-    if language == "python":
+    if language == "typescript":  # a folder of its own: the ordinary files' folders stay as they were
+        stem = r.choice(("server", "index", "mcp-server", f"{name}-server"))
+        path = tree.unique(f"{project.root}/src/mcp", stem, ".ts")
+    elif language == "python":
         folder = f"{project.root}/src/{project.package}/mcp" if r.random() < 0.5 else project_folder(r, project)
         if folder not in tree.python_dirs:
             tree.python_dirs.add(folder)
@@ -1154,12 +1355,18 @@ def generate(files: int, seed: int) -> tuple[dict[str, str], dict[str, Any]]:
     r = random.Random(seed)
     tree = Tree(r)
     projects = make_projects(r, max(4, files // 120))
-    mcp_total = max(len(MCP_VARIANTS), round(files * 0.01))
+    mcp_total = max(sum(v.language != "typescript" for v in MCP_VARIANTS), round(files * 0.01))
     mcp_python = round(mcp_total * MCP_PYTHON_SHARE)
     manifest: list[dict[str, Any]] = []
     # MCP material first (so it does not depend on how the ordinary files fill up), then the rest.
     for i in range(mcp_total):
         add_mcp(tree, projects, "python" if i < mcp_python else "yaml", manifest)
+    # TypeScript servers draw from a random stream of their own, so that adding them left the
+    # Python and YAML material of a seed as it was (the ordinary files end a little earlier).
+    ts_tree = Tree(random.Random(f"typescript-mcp-{seed}"), tree.files, tree.python_dirs)
+    ts_total = max(sum(v.language == "typescript" for v in MCP_VARIANTS), round(files * MCP_TYPESCRIPT_SHARE))
+    for _ in range(ts_total):
+        add_mcp(ts_tree, projects, "typescript", manifest)
     adders = {"python": add_python, "typescript": add_typescript, "yaml": add_yaml}
     while len(tree.files) < files:
         adders[weighted(r, LANGUAGE_SHARES)](tree, projects)

@@ -10,8 +10,9 @@ Generates the monorepo (benchmarks/generate.py) into a temporary folder, or reus
       one git grep per language with that language's triggers over its files (the floor:
       reading every file once, and the very prefilter mcp-migrate runs). Target: within 3x.
   (b) the same check vs semgrep with benchmarks/semgrep-rules.yaml on the same tree and the same
-      number of processes, with the findings of both counted per rule code. Target: at least 5x
-      faster, with at least as many findings.
+      number of processes, with the findings of both counted per rule code and per rule family
+      (language and code, next to the generator's manifest). Target: at least 5x faster, with at
+      least as many findings.
   (c) `check` of one changed file (the pre-commit case: a plain module, and separately an MCP
       server) vs `python -c pass` on the interpreter mcp-migrate runs on. Target: within 0.25 s.
   (d) `--jobs 1` vs `--jobs 2`. Target: two jobs at least 1.6x faster.
@@ -56,11 +57,18 @@ SEMGREP_RULES = HERE / "semgrep-rules.yaml"
 # mcp_migrate.lang.language_of; nginx and haproxy are approximated by their usual names.
 PATHSPECS = {
     "python": ("*.py", "*.pyi"),
+    "typescript": (
+        *("*.ts", "*.mts", "*.cts", "*.tsx", "*.js", "*.mjs", "*.cjs", "*.jsx"),
+        *(":(exclude)*.d.ts", ":(exclude)*.min.js"),
+    ),
     "yaml": ("*.yaml", "*.yml"),
     "nginx": ("*nginx.conf", "*/nginx/*.conf", "*/conf.d/*.conf", "*/sites-available/*.conf", "*/sites-enabled/*.conf"),
     "haproxy": ("*haproxy.cfg", "*/haproxy/*.cfg"),
 }
-COMPARED_CODES = ("MCP101", "MCP301", "MCP302", "MCP303")  # the codes semgrep-rules.yaml covers
+# the codes semgrep-rules.yaml covers
+COMPARED_CODES = ("MCP101", "MCP102", "MCP104", "MCP105", "MCP301", "MCP302", "MCP303")
+# rule families by file suffix (anything else: TypeScript/JavaScript)
+FAMILIES = {".py": "Python", ".pyi": "Python", ".yaml": "YAML", ".yml": "YAML", ".conf": "nginx", ".cfg": "HAProxy"}
 MIB = 1024 * 1024
 
 
@@ -320,6 +328,30 @@ def against_manifest(
     return tally
 
 
+def family(path: str) -> str:
+    return FAMILIES.get(Path(path).suffix, "TypeScript")
+
+
+def by_family(
+    manifest: dict[str, Any], tools: dict[str, dict[str, Counter[str]]], codes: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Findings per rule family ("TypeScript MCP101"): the generator's expectation and each tool's."""
+    table: dict[str, dict[str, int]] = {}
+
+    def add(path: str, found: Counter[str] | dict[str, int], column: str) -> None:
+        for code, n in found.items():
+            if code in codes:
+                row = table.setdefault(f"{family(path)} {code}", {"expected": 0, **dict.fromkeys(tools, 0)})
+                row[column] += n
+
+    for entry in manifest["mcp"]:
+        add(entry["path"], entry["expected"], "expected")
+    for tool, files in tools.items():
+        for path, found in files.items():
+            add(path, found, tool)
+    return dict(sorted(table.items(), key=lambda item: (item[0].split()[1], item[0])))
+
+
 # -- figures -------------------------------------------------------------------------------------
 @dataclass
 class Figure:
@@ -533,11 +565,15 @@ def main(argv: list[str] | None = None) -> int:
                     "parse_errors_by_kind": dict(sg_errors),
                     "vs_manifest": against_manifest(manifest, sg_files, COMPARED_CODES),
                 }
+                _, mcp_files, _ = mcp_counts(check.stdout)
                 findings["compared_codes"] = {
                     "codes": list(COMPARED_CODES),
                     "mcp-migrate": same_mcp,
                     "semgrep": same_sg,
                 }
+                findings["by_family"] = by_family(
+                    manifest, {"mcp-migrate": mcp_files, "semgrep": sg_files}, COMPARED_CODES
+                )
                 fig = ratio_figure(
                     "b", "whole-tree check vs semgrep (same rules, same jobs)", sg, check, 5.0, faster=True
                 )
@@ -696,6 +732,12 @@ def markdown(results: dict[str, Any], figures: Sequence[Figure], findings: dict[
                 continue
             row = " | ".join(str(data["by_code"].get(c, 0)) for c in codes)
             lines.append(f"| {tool} | {row} | {data['total']} |")
+        families = findings.get("by_family")
+        if families:
+            lines += ["", "| rule family (codes semgrep-rules.yaml covers) | expected | mcp-migrate | semgrep |"]
+            lines.append("|---|---|---|---|")
+            for name, row in families.items():
+                lines.append(f"| {name} | {row['expected']} | {row['mcp-migrate']} | {row['semgrep']} |")
         for tool in ("mcp-migrate", "semgrep"):
             data = findings.get(tool)
             if isinstance(data, dict) and "vs_manifest" in data:

@@ -57,11 +57,18 @@ def _rules(codes: tuple[str, ...]) -> tuple[Rule, ...]:
     return tuple(rules.get_rule(code) for code in codes)
 
 
-def _may_match(rule: Rule, language: str, raw: bytes) -> bool:
+def _may_match(rule: Rule, language: str, raw: bytes, gates: dict[bytes, bool]) -> bool:
+    """Whether a trigger of the rule is in the file and its gate (if any) matches; `gates`
+    remembers each gate's answer for the file, as most rules of a language share one."""
     if not any(trigger in raw for trigger in rule.triggers.get(language, ())):
         return False
     gate = rule.gates.get(language)
-    return gate is None or _compiled(gate).search(raw) is not None
+    if gate is None:
+        return True
+    found = gates.get(gate)
+    if found is None:
+        found = gates[gate] = _compiled(gate).search(raw) is not None
+    return found
 
 
 @cache
@@ -78,7 +85,8 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     selected = _selected(job, source)
-    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, lang.family(source.language), raw)]
+    family, gates = lang.family(source.language), dict[bytes, bool]()
+    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, family, raw, gates)]
     if not active:
         return result  # the prefilter: most files end here, unparsed
     try:

@@ -1,4 +1,4 @@
-"""Python parsing with libcst: positions, qualified names, scopes and argument-list edits.
+"""Python parsing with libcst: positions, qualified names, name resolution and argument-list edits.
 
 Rules never match by spelling: `qualified_names()` resolves a name through the module's
 imports, so `import mcp.server.fastmcp as f; f.FastMCP()` is FastMCP and a local class that
@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import libcst as cst
-from libcst._metadata_dependent import LazyValue
-from libcst.metadata import (
-    Assignment,
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameProvider,
-    Scope,
-    ScopeProvider,
-)
 
 from ..errors import ParseError
 from ..model import Edit, Span
 from ..source import LineIndex
+from .python_names import Names
+from .python_tree import Index, Positions, Range
 
 N = TypeVar("N", bound=cst.CSTNode)
 T = TypeVar("T")
@@ -50,8 +43,7 @@ class PythonModule:
         self.text = text
         self.newline = newline
         self.path = path
-        self.wrapper = MetadataWrapper(parse(text), unsafe_skip_copy=True)
-        self.tree = self.wrapper.module
+        self.tree = parse(text)
         self.lines = LineIndex(text)
         self._memo: dict[str, Any] = {}
 
@@ -62,38 +54,40 @@ class PythonModule:
         return self._memo[key]  # type: ignore[no-any-return]
 
     # -- metadata -------------------------------------------------------------------------
+    # libcst's metadata providers are not used: each traverses the whole module through
+    # visitors that rebuild every node. `_index` (python_tree.Index), `_names`
+    # (python_names.Names) and `_positions` (python_tree.Positions) give the same answers.
     @cached_property
-    def _positions(self) -> object:
-        return self.wrapper.resolve(PositionProvider)
+    def _index(self) -> Index:
+        """Parents, nodes by type and source order, from one traversal."""
+        return Index(self.tree)
 
     @cached_property
-    def _index(self) -> tuple[dict[int, cst.CSTNode], dict[type[cst.CSTNode], list[cst.CSTNode]], dict[int, int]]:
-        """Parents and nodes by type from one traversal (libcst's own providers and
-        `.children` cost several traversals each)."""
-        collector = _Collector()
-        self.tree.visit(collector)
-        return collector.parents, collector.by_type, collector.order
+    def _names(self) -> Names:
+        """Scopes, bindings and reads: what libcst's ScopeProvider computes."""
+        return Names(self.tree)
 
     @cached_property
-    def _qualified(self) -> object:
-        return self.wrapper.resolve(QualifiedNameProvider)
+    def _positions(self) -> Positions:
+        """What libcst's PositionProvider gives, placed one top-level statement at a time."""
+        return Positions(self.tree, self.text, self._top_statement)
 
-    @cached_property
-    def _scopes(self) -> object:
-        return self.wrapper.resolve(ScopeProvider)
+    def _top_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        parents = self._index.parents
+        current, parent = node, parents.get(id(node))
+        while parent is not None and parent is not self.tree:
+            current, parent = parent, parents.get(id(parent))
+        return current if parent is self.tree and any(s is current for s in self.tree.body) else None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._index[0].get(id(node))
-
-    def scope(self, node: cst.CSTNode) -> Scope | None:
-        return self._scopes.get(node)  # type: ignore[attr-defined, no-any-return]
+        return self._index.parents.get(id(node))
 
     def qualified_names(self, node: cst.CSTNode, wanted: frozenset[str] | set[str] | None = None) -> set[str]:
         """What a name or attribute chain refers to, through the module's imports.
 
         The module's absolute imports answer directly; only an imported name the module also
-        binds itself (a class, def, assignment, loop or parameter of that name) needs libcst's
-        scope-aware QualifiedNameProvider, which costs several traversals of the file.
+        binds itself (a class, def, assignment, loop or parameter of that name) needs the
+        scope-aware answer (libcst's QualifiedNameProvider's, from `_names`).
         """
         dotted = _dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
         head, _, rest = dotted.partition(".")
@@ -105,10 +99,7 @@ class PythonModule:
             # Shadowed or not, a name whose import is not one we look for cannot become one.
             if head not in self._bound_locally or (wanted is not None and candidate not in wanted):
                 return {candidate}
-        value = self._qualified.get(node, ())  # type: ignore[attr-defined]
-        if isinstance(value, LazyValue):  # QualifiedNameProvider resolves on first read
-            value = value()
-        return {q.name for q in value}
+        return self._names.qualified_names(node)
 
     @cached_property
     def _imports(self) -> dict[str, str]:
@@ -169,16 +160,19 @@ class PythonModule:
 
     # -- positions ------------------------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
-        rng = self._positions[node]  # type: ignore[index]
-        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+        line, column, end_line, end_column = self._range(node)
+        return Span(line, column + 1, end_line, end_column + 1)
 
     def start(self, node: cst.CSTNode) -> int:
-        rng = self._positions[node]  # type: ignore[index]
-        return self.lines.offset(rng.start.line, rng.start.column)
+        line, column, _, _ = self._range(node)
+        return self.lines.offset(line, column)
 
     def end(self, node: cst.CSTNode) -> int:
-        rng = self._positions[node]  # type: ignore[index]
-        return self.lines.offset(rng.end.line, rng.end.column)
+        _, _, line, column = self._range(node)
+        return self.lines.offset(line, column)
+
+    def _range(self, node: cst.CSTNode) -> Range:
+        return self._positions[node]
 
     def source(self, node: cst.CSTNode) -> str:
         return self.text[self.start(node) : self.end(node)]
@@ -187,37 +181,28 @@ class PythonModule:
     def walk(self, kind: type[N] | tuple[type[N], ...]) -> Iterator[N]:
         """Every node of one concrete type (or of several), in source order."""
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        by_type = self._index[1]
+        by_type = self._index.by_type
         if len(kinds) == 1:
             yield from by_type.get(kinds[0], ())  # type: ignore[misc]
             return
+        order = self._index.order
         found = [node for k in kinds for node in by_type.get(k, ())]
-        yield from sorted(found, key=lambda n: self._index[2][id(n)])  # type: ignore[misc]
+        yield from sorted(found, key=lambda n: order[id(n)])  # type: ignore[misc]
 
     def references(self, binding: cst.Name | cst.FunctionDef | cst.ClassDef) -> list[cst.Name]:
-        """Names that read what `binding` binds: an assignment target, a def or a class."""
-        scope = self.scope(binding)
-        if scope is None:
-            return []
+        """Names that read what `binding` binds: an assignment target, a def or a class; in
+        source order."""
         name = binding.value if isinstance(binding, cst.Name) else binding.name.value
-        uses: list[cst.Name] = []
-        for assignment in scope.assignments[name]:
-            if isinstance(assignment, Assignment) and assignment.node is binding:
-                uses.extend(ref.node for ref in assignment.references if isinstance(ref.node, cst.Name))
-        return uses
+        order = self._index.order
+        return sorted(self._names.references(binding, name), key=lambda n: order[id(n)])
 
     def binding_value(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value a name was assigned, when exactly one simple assignment binds it."""
-        scope = self.scope(name)
-        if scope is None:
+        referents = self._names.referents(name)
+        if referents is None or len(referents) != 1:
             return None
-        access = next((a for a in scope.accesses[name] if a.node is name), None)
-        if access is None or len(access.referents) != 1:
-            return None
-        assignment = next(iter(access.referents))
-        if not isinstance(assignment, Assignment):
-            return None
-        holder = self.parent(assignment.node)
+        node = next(iter(referents)).node
+        holder = self.parent(node) if node is not None else None
         if isinstance(holder, cst.AssignTarget):
             assign = self.parent(holder)
             if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
@@ -418,22 +403,3 @@ def _indent_of(module: PythonModule, arg: cst.Arg) -> str:
     start = module.start(arg)
     prefix = module.text[module.lines.line_start(start) : start]
     return prefix if not prefix.strip() else " " * len(prefix)
-
-
-class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.parents: dict[int, cst.CSTNode] = {}
-        self.by_type: dict[type[cst.CSTNode], list[cst.CSTNode]] = {}
-        self.order: dict[int, int] = {}
-        self._stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.order[id(node)] = len(self.order)
-        if self._stack:
-            self.parents[id(node)] = self._stack[-1]
-        self._stack.append(node)
-        self.by_type.setdefault(type(node), []).append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()

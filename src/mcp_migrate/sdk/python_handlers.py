@@ -306,16 +306,31 @@ def within(module: PythonModule, function: cst.FunctionDef, kind: type[N] | tupl
 
     def group(m: PythonModule) -> dict[int, list[cst.CSTNode]]:
         owned: dict[int, list[cst.CSTNode]] = {}
+        definitions: dict[int, cst.CSTNode | None] = m.memo(lambda _: {}, "py.definition_of")
         for node in m.walk(kind):
-            current = m.parent(node)
-            while current is not None and not isinstance(current, cst.ClassDef):
-                if isinstance(current, cst.FunctionDef):
-                    owned.setdefault(id(current), []).append(node)
-                current = m.parent(current)
+            current = _definition_of(m, node, definitions)
+            while isinstance(current, cst.FunctionDef):
+                owned.setdefault(id(current), []).append(node)
+                current = _definition_of(m, current, definitions)
         return owned
 
     names = kind.__name__ if isinstance(kind, type) else ",".join(k.__name__ for k in kind)
     return module.memo(group, f"py.within.{names}").get(id(function), [])  # type: ignore[return-value]
+
+
+def _definition_of(module: PythonModule, node: cst.CSTNode, known: dict[int, cst.CSTNode | None]) -> cst.CSTNode | None:
+    """The innermost def or class around `node`; `known` remembers it for every node passed."""
+    passed: list[int] = []
+    current = module.parent(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+        if id(current) in known:
+            current = known[id(current)]
+            break
+        passed.append(id(current))
+        current = module.parent(current)
+    for at in passed:
+        known[at] = current
+    return current
 
 
 def context_path(module: PythonModule, scope: Scope | None, expr: cst.BaseExpression) -> tuple[str, ...] | None:

@@ -88,7 +88,7 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
     classes = _classes(module)
     states = _module_state(module, classes)
     for scope in scopes:
-        local = _locals(scope.function)
+        local = _locals(module, scope.function)
         declared = {item.name.value for g in within(module, scope.function, cst.Global) for item in g.names}
         for write in _writes(module, scope):
             hit = _resolve(write, states, classes, local, declared)
@@ -241,33 +241,27 @@ def _self_attribute(expr: cst.BaseExpression) -> str | None:
 
 
 # -- what a handler writes --------------------------------------------------------------------
-def _locals(function: cst.FunctionDef) -> set[str]:
-    names = {
-        p.name.value for p in (*function.params.params, *function.params.kwonly_params, *function.params.posonly_params)
-    }
+def _locals(module: PythonModule, function: cst.FunctionDef) -> set[str]:
+    """The names a function binds: its parameters, and the targets of its own assignments,
+    `for` loops and `with ... as` (not those of the functions and classes defined in it)."""
+    params = function.params
+    names = {p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)}
+    return names | module.memo(_bound_by_function, "mcp202.locals").get(id(function), set())
 
-    class Binder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
 
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            names.update(_names(node.target))
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            names.update(_names(node.target))
-
-        def visit_For(self, node: cst.For) -> None:
-            names.update(_names(node.target))
-
-        def visit_WithItem(self, node: cst.WithItem) -> None:
-            if node.asname is not None:
-                names.update(_names(node.asname.name))
-
-    function.visit(Binder())
-    return names
+def _bound_by_function(module: PythonModule) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    targets: list[tuple[cst.CSTNode, cst.BaseExpression]] = [(t, t.target) for t in module.walk(cst.AssignTarget)]
+    targets += [(t, t.target) for t in module.walk(cst.AnnAssign)]
+    targets += [(t, t.target) for t in module.walk(cst.For)]
+    targets += [(t, t.asname.name) for t in module.walk(cst.WithItem) if t.asname is not None]
+    for node, target in targets:
+        owner = module.parent(node)
+        while owner is not None and not isinstance(owner, (cst.FunctionDef, cst.ClassDef)):
+            owner = module.parent(owner)
+        if isinstance(owner, cst.FunctionDef):
+            found.setdefault(id(owner), set()).update(_names(target))
+    return found
 
 
 def _names(target: cst.BaseExpression) -> set[str]:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,13 +61,27 @@ class SqliteTaskStore(TaskStore):
         )
         if not self._ready:  # idempotent: a race between threads or processes here is harmless
             try:
-                connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: once is enough
-                connection.executescript(SCHEMA)
+                self._initialise(connection)
             except BaseException:
                 connection.close()
                 raise
             self._ready = True
         return connection
+
+    def _initialise(self, connection: sqlite3.Connection) -> None:
+        """WAL mode (stored in the file) and the schema. Switching a fresh file to WAL while
+        other processes open it can fail with "database is locked" at once, without SQLite's
+        busy handler waiting: retried here until the busy timeout."""
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005 + random.random() * 0.02)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

@@ -12,7 +12,6 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from pathlib import Path
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -38,10 +37,6 @@ def decode(raw: bytes, language: str) -> SourceText:
     text = raw.decode(encoding)
     match = _LINE_BREAK.search(text)
     return SourceText(text=text, encoding=encoding, newline=match.group() if match else "\n")
-
-
-def read_source(path: Path, language: str) -> SourceText:
-    return decode(path.read_bytes(), language)
 
 
 class LineIndex:

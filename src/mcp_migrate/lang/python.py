@@ -273,10 +273,6 @@ def argument(call: cst.Call, name: str, position: int | None = None) -> cst.Arg 
     return found
 
 
-def has_star_args(call: cst.Call) -> bool:
-    return any(arg.star for arg in call.args)
-
-
 def method_call(module: PythonModule, receiver: cst.CSTNode) -> tuple[str, cst.Call] | None:
     """For `receiver.method(...)`, the method name and the call node."""
     attr = module.parent(receiver)

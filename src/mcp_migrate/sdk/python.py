@@ -87,11 +87,6 @@ class Serve:
     def may_serve(self, kind: str) -> bool:
         return self.transports is None or kind in self.transports
 
-    @property
-    def runtime_choice(self) -> bool:
-        """The transport comes from a variable, a flag or the environment."""
-        return self.transport_arg is not None and string_value(self.transport_arg.value) is None
-
 
 @dataclass
 class Server:
@@ -231,13 +226,6 @@ def argparse_option(module: PythonModule, expr: cst.Attribute) -> cst.Call | Non
         if dest == wanted:
             return call
     return None
-
-
-def stateless_keyword_target(server: Server, serve: Serve | None) -> cst.Call:
-    """The call that takes `stateless_http` for this server (constructor in mcp v1)."""
-    if server.sdk in STATELESS_ON_CONSTRUCTOR or serve is None:
-        return server.ctor
-    return serve.call
 
 
 def http_serves(server: Server) -> list[Serve]:

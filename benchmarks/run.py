@@ -264,8 +264,10 @@ def trigger_words(python: str, env: dict[str, str] | None = None) -> dict[str, l
     code = (
         "import json\nfrom mcp_migrate import rules\nfound = {}\n"
         "for r in rules.all_rules():\n"
-        "    for language, words in r.triggers.items():\n"
-        "        found.setdefault(language, set()).update(w.decode() for w in words)\n"
+        "    for language, triggers in r.triggers.items():\n"
+        "        for t in triggers:  # a plain string, or a Gate: its literals\n"
+        "            words = [t] if isinstance(t, bytes) else t.literals\n"
+        "            found.setdefault(language, set()).update(w.decode() for w in words)\n"
         "print(json.dumps({k: sorted(v) for k, v in found.items()}))"
     )
     out = subprocess.run([python, "-c", code], check=True, capture_output=True, env=env).stdout

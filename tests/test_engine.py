@@ -100,7 +100,7 @@ def test_undecodable_file_without_cookie_is_an_error_and_untouched(run: Run) -> 
 
 
 def test_unreadable_file_is_an_error_not_a_crash() -> None:
-    source = SourcePath(Path("gone.py"), "gone.py", "python")
+    source = SourcePath("gone.py", "gone.py", "python")
     result = engine.process(source, engine.Job(("MCP101",), engine.Mode.FIX))
     assert result.findings == []
     assert [e.path for e in result.errors] == ["gone.py"]

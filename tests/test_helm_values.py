@@ -29,7 +29,7 @@ ingress:
 def _fix(tmp_path: Path, text: str) -> tuple[engine.FileResult, str]:
     path = tmp_path / "values.yaml"
     path.write_text(text)
-    result = engine.process(SourcePath(path, "values.yaml", "yaml"), engine.Job(("MCP306",), engine.Mode.FIX))
+    result = engine.process(SourcePath(str(path), "values.yaml", "yaml"), engine.Job(("MCP306",), engine.Mode.FIX))
     return result, path.read_text()
 
 

@@ -144,7 +144,7 @@ def test_nginx_fix_keeps_crlf_and_other_lines(tmp_path: Path) -> None:
     before = "upstream mcp {\r\n    ip_hash;  # sticky\r\n    server a;\r\n}\r\n"
     path = tmp_path / "nginx.conf"
     path.write_bytes(before.encode())
-    result = engine.process(SourcePath(path, "nginx.conf", "nginx"), engine.Job(("MCP305",), engine.Mode.FIX))
+    result = engine.process(SourcePath(str(path), "nginx.conf", "nginx"), engine.Job(("MCP305",), engine.Mode.FIX))
     assert not result.errors and result.fixed == 1
     assert path.read_bytes() == b"upstream mcp {\r\n    server a;\r\n}\r\n"
 

@@ -68,7 +68,7 @@ def test_fix_removes_exactly_the_sticky_lines(tmp_path_factory: pytest.TempPathF
     before, after = case
     path = tmp_path_factory.mktemp("yaml") / "service.yaml"
     path.write_bytes(before.encode())
-    result = engine.process(SourcePath(path, "service.yaml", "yaml"), engine.Job(("MCP301",), engine.Mode.FIX))
+    result = engine.process(SourcePath(str(path), "service.yaml", "yaml"), engine.Job(("MCP301",), engine.Mode.FIX))
     assert not result.errors, result.errors
     assert path.read_bytes().decode() == after
 

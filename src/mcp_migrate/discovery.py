@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
-from .lang import language_of
+from .lang import language_of_name
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -49,46 +49,50 @@ DEFAULT_EXCLUDES = (
 
 @dataclass(frozen=True)
 class SourcePath:
-    path: Path  # what to open
+    file: str  # what to open
     display: str  # what to print: relative to the working directory, or as given
     language: str
 
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
+
 
 def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourcePath]:
-    """Files under `paths`, in a stable order, each once."""
-    found: dict[Path, SourcePath] = {}
-    cwd = Path.cwd()
+    """Files under `paths`, in a stable order, each once.
+
+    Plain strings and `os` calls throughout: building `pathlib` objects for every file of a
+    monorepo cost more than listing and reading it."""
+    found: dict[str, SourcePath] = {}
+    cwd = os.getcwd()
     for given in paths:
-        root = Path(given)
-        if not root.exists() and not root.is_symlink():
+        if not os.path.lexists(given):
             raise UsageError(f"{given}: no such file or directory")
-        if root.is_dir():
-            candidates: Iterable[PurePosixPath] = _list_dir(root)
-        else:
-            candidates = [PurePosixPath()]
+        candidates: Iterable[str] = _list_dir(given) if os.path.isdir(given) else [""]
         for relative in candidates:
-            path = root / relative if relative.parts else root
-            if relative.parts and _default_excluded(relative.parts):
+            path = os.path.join(given, relative) if relative else given
+            if relative and _default_excluded(relative.split("/")):
                 continue
-            language = language_of(path)
+            name = os.path.basename(path)
+            language = language_of_name(name, os.path.basename(os.path.dirname(path)))
             if language is None:
                 continue
-            display = _display(given, relative)
+            display = os.path.normpath(path).replace(os.sep, "/")
             if excludes and (matches_glob(display, excludes) or matches_glob(_from_cwd(path, cwd), excludes)):
                 continue
             try:
-                mode = path.lstat().st_mode  # one system call: links and non-files at once
+                mode = os.lstat(path).st_mode  # one system call: links and non-files at once
             except OSError:
                 continue
             if stat.S_ISLNK(mode):
-                if relative.parts:
+                if relative:
                     continue  # found while walking: never followed
-                path = path.resolve()  # named on the command line: edit the real file
-                if not path.is_file():
+                path = os.path.realpath(path)  # named on the command line: edit the real file
+                if not os.path.isfile(path):
                     continue
             elif not stat.S_ISREG(mode):
                 continue
-            key = Path(os.path.normpath(path.absolute()))
+            key = os.path.normpath(os.path.join(cwd, path))
             if key not in found:
                 found[key] = SourcePath(path, display, language)
     return sorted(found.values(), key=lambda s: s.display)
@@ -98,7 +102,7 @@ _EXCLUDED_NAMES = frozenset(p for p in DEFAULT_EXCLUDES if "*" not in p)
 _EXCLUDED_GLOBS = tuple(p for p in DEFAULT_EXCLUDES if "*" in p)
 
 
-def _default_excluded(parts: tuple[str, ...]) -> bool:
+def _default_excluded(parts: Sequence[str]) -> bool:
     """The default excludes are folder names (plus `*.egg-info`): a set lookup per part."""
     folders = parts[:-1]
     return any(part in _EXCLUDED_NAMES for part in folders) or any(
@@ -106,26 +110,22 @@ def _default_excluded(parts: tuple[str, ...]) -> bool:
     )
 
 
-def _display(given: str, relative: PurePosixPath) -> str:
-    joined = os.path.normpath(os.path.join(given, str(relative))) if relative.parts else os.path.normpath(given)
-    return joined.replace(os.sep, "/")
-
-
-def _from_cwd(path: Path, cwd: Path) -> str:
+def _from_cwd(path: str, cwd: str) -> str:
     """The path relative to the working directory, so globs match however it was spelled."""
-    try:
-        return path.absolute().relative_to(cwd).as_posix()
-    except ValueError:
-        return path.as_posix()
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return absolute[len(cwd.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    return path.replace(os.sep, "/")
 
 
-def _list_dir(root: Path) -> Iterable[PurePosixPath]:
+def _list_dir(root: str) -> Iterable[str]:
     listed = _git_files(root)
     return listed if listed is not None else _walk(root)
 
 
-def _git_files(root: Path) -> list[PurePosixPath] | None:
-    """Files git would consider part of the tree below `root`; None outside a work tree."""
+def _git_files(root: str) -> list[str] | None:
+    """Files git would consider part of the tree below `root` (relative, `/`-separated);
+    None outside a work tree."""
     try:
         result = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
@@ -139,15 +139,16 @@ def _git_files(root: Path) -> list[PurePosixPath] | None:
     if result.returncode != 0:
         return None
     names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [PurePosixPath(n) for n in dict.fromkeys(names) if n]
+    return [n for n in dict.fromkeys(names) if n]
 
 
-def _walk(root: Path) -> Iterator[PurePosixPath]:
+def _walk(root: str) -> Iterator[str]:
     for directory, dirnames, filenames in os.walk(root):
-        base = PurePosixPath(Path(directory).relative_to(root).as_posix())
+        base = os.path.relpath(directory, root).replace(os.sep, "/")
+        prefix = "" if base == "." else base + "/"
         dirnames[:] = sorted(d for d in dirnames if not _default_excluded((d, "")))
         for name in sorted(filenames):
-            yield base / name
+            yield prefix + name
 
 
 def matches_glob(path: str, patterns: Sequence[str] | str) -> bool:

@@ -20,7 +20,7 @@ from . import lang, rules
 from .discovery import SourcePath, matches_glob
 from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
 from .errors import ParseError
-from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Rule, Span
+from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Span
 from .source import LineIndex, SourceText, decode
 
 MAX_FIX_PASSES = 25  # YAML fixes in one document apply one per pass
@@ -46,6 +46,8 @@ UNUSED_SUPPRESSION = "MCP001"  # computed here, from what the other rules report
 
 def _selected(job: Job, source: SourcePath) -> frozenset[str]:
     """The job's rules minus those a per-file-ignores glob turns off for this file."""
+    if not job.per_file_ignores:
+        return _all_of(job.codes)
     ignored = [
         sel for glob, selectors in job.per_file_ignores if matches_glob(source.display, glob) for sel in selectors
     ]
@@ -53,22 +55,60 @@ def _selected(job: Job, source: SourcePath) -> frozenset[str]:
 
 
 @cache
-def _rules(codes: tuple[str, ...]) -> tuple[Rule, ...]:
-    return tuple(rules.get_rule(code) for code in codes)
+def _all_of(codes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(codes)
 
 
-def _may_match(rule: Rule, language: str, raw: bytes, gates: dict[bytes, bool]) -> bool:
-    """Whether a trigger of the rule is in the file and its gate (if any) matches; `gates`
-    remembers each gate's answer for the file, as most rules of a language share one."""
-    if not any(trigger in raw for trigger in rule.triggers.get(language, ())):
-        return False
-    gate = rule.gates.get(language)
-    if gate is None:
-        return True
-    found = gates.get(gate)
-    if found is None:
-        found = gates[gate] = _compiled(gate).search(raw) is not None
-    return found
+@cache
+def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
+    return tuple(rules.get_rule(code) for code in sorted(codes))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rule: Rule
+    literals: tuple[bytes, ...]  # triggers that are plain strings
+    combined: tuple[Gate, ...]  # triggers that need a literal and a pattern
+    gate: Gate | None
+
+
+@cache
+def _candidates(codes: frozenset[str], language: str) -> tuple[_Candidate, ...]:
+    """The rules that check `language`, with their triggers and gate."""
+    found = []
+    for rule in _rules(codes):
+        triggers = rule.triggers.get(language)
+        if triggers is not None:
+            literals = tuple(t for t in triggers if isinstance(t, bytes))
+            combined = tuple(t for t in triggers if isinstance(t, Gate))
+            found.append(_Candidate(rule, literals, combined, rule.gates.get(language)))
+    return tuple(found)
+
+
+def _prefilter(codes: frozenset[str], language: str, raw: bytes) -> list[Rule]:
+    """The rules whose gate (if any) passes and one of whose triggers is in the file. Gates
+    first: one SDK-import gate is shared by most rules of a language, is judged once per file,
+    and fails for nearly every file, sparing the trigger scans."""
+    passed: dict[Gate, bool] = {}
+    active = []
+    for candidate in _candidates(codes, language):
+        if candidate.gate is not None and not _passes(candidate.gate, raw, passed):
+            continue
+        if any(literal in raw for literal in candidate.literals) or any(
+            _passes(gate, raw, passed) for gate in candidate.combined
+        ):
+            active.append(candidate.rule)
+    return active
+
+
+def _passes(gate: Gate, raw: bytes, passed: dict[Gate, bool]) -> bool:
+    """The gate's answer for this file, remembered in `passed`."""
+    answer = passed.get(gate)
+    if answer is None:
+        answer = passed[gate] = (not gate.literals or any(literal in raw for literal in gate.literals)) and (
+            _compiled(gate.pattern).search(raw) is not None
+        )
+    return answer
 
 
 @cache
@@ -80,15 +120,16 @@ def process(source: SourcePath, job: Job) -> FileResult:
     """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
     result = FileResult(source.display)
     try:
-        raw = source.path.read_bytes()
+        with open(source.file, "rb") as stream:
+            raw = stream.read()
     except OSError as exc:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     selected = _selected(job, source)
-    family, gates = lang.family(source.language), dict[bytes, bool]()
-    active = [rule for rule in _rules(tuple(sorted(selected))) if _may_match(rule, family, raw, gates)]
+    active = _prefilter(selected, lang.family(source.language), raw)
     if not active:
         return result  # the prefilter: most files end here, unparsed
+    path = source.path
     try:
         text = decode(raw, source.language)
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
@@ -96,7 +137,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         return result
     language = lang.load(source.language)
     try:
-        parsed = language.parse(text.text, text.newline, source.path)
+        parsed = language.parse(text.text, text.newline, path)
     except ParseError as exc:
         result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
         return result

@@ -99,12 +99,23 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """A file passes when it holds one of `literals` (if any) and matches the bytes regex
+    `pattern`. The literals come first because a substring test is far cheaper than a regex
+    that may start anywhere, and nearly every file fails them."""
+
+    pattern: bytes
+    literals: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule's contract: its code and documentation, shared by every language it checks.
 
-    `triggers` maps a language to byte strings of which at least one must occur in a file
-    for the rule to run there, and `gates` a regex it must match as well: the cheap prefilter
-    that keeps most files from being parsed.
+    `triggers` maps a language to byte strings (or `Gate`s, for a trigger that needs two
+    things at once) of which at least one must occur in a file for the rule to run there, and
+    `gates` a `Gate` it must pass as well: the cheap prefilter that keeps most files from
+    being parsed.
     The checker for a language lives in the rule package's module of that name.
     """
 
@@ -114,9 +125,9 @@ class Rule:
     severity: Severity
     fix: FixAvailability
     docs: str
-    triggers: dict[str, tuple[bytes, ...]]
-    # language -> a bytes regex the file must also match (e.g. "imports an MCP SDK")
-    gates: dict[str, bytes] = field(default_factory=dict)
+    triggers: dict[str, tuple[bytes | Gate, ...]]
+    # language -> what the file must also hold (e.g. "imports an MCP SDK")
+    gates: dict[str, Gate] = field(default_factory=dict)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -33,18 +33,24 @@ _NGINX_FOLDERS = frozenset({"nginx", "conf.d", "sites-available", "sites-enabled
 
 
 def language_of(path: PurePath) -> str | None:
-    name = path.name.lower()
-    if name == "nginx.conf" or name.endswith(".nginx.conf"):
-        return "nginx"
-    if name.endswith(".conf") and path.parent.name.lower() in _NGINX_FOLDERS:
-        return "nginx"
-    if name == "haproxy.cfg" or name.endswith(".haproxy.cfg"):
-        return "haproxy"
-    if name.endswith(".cfg") and path.parent.name.lower() == "haproxy":
-        return "haproxy"
+    return language_of_name(path.name, path.parent.name)
+
+
+def language_of_name(name: str, folder: str) -> str | None:
+    """The language of a file called `name` in a folder called `folder`."""
+    name = name.lower()
+    if name.endswith(".conf"):
+        if name == "nginx.conf" or name.endswith(".nginx.conf") or folder.lower() in _NGINX_FOLDERS:
+            return "nginx"
+        return None
+    if name.endswith(".cfg"):
+        if name == "haproxy.cfg" or name.endswith(".haproxy.cfg") or folder.lower() == "haproxy":
+            return "haproxy"
+        return None
     if name.endswith(".d.ts") or name.endswith(".min.js"):
         return None  # declarations and bundles: nothing a migration edits
-    return _SUFFIXES.get(path.suffix.lower())
+    dot = name.rfind(".")
+    return _SUFFIXES.get(name[dot:]) if dot > 0 else None
 
 
 def is_test_file(path: PurePath | None) -> bool:

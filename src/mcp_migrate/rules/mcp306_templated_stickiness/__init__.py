@@ -1,4 +1,7 @@
-from ...model import FixAvailability, Rule, Severity
+from ...model import FixAvailability, Gate, Rule, Severity
+
+# `kind: Service` (block or flow style, quoted or not): passing annotations through matters there.
+ROUTING_KIND = rb"""kind["']?[ \t]*:[ \t]*["']?(?:Ingress|Service|Route)\b"""
 
 RULE = Rule(
     code="MCP306",
@@ -8,15 +11,19 @@ RULE = Rule(
     fix=FixAvailability.SOMETIMES,
     triggers={
         "yaml": (
-            b"affinity",
-            b"Affinity",
-            b"sticky",
-            b"stickiness",
+            # sticky keys and annotations (templated, wrapped in `if`, or literal in values)
+            b"sessionAffinity",
             b"consistentHash",
             b"sessionPersistence",
+            b"/affinity",  # ingress-nginx under any prefix, and its affinity-mode companion
+            b"-affinity",  # cookie-based-affinity
+            b"session-cookie",
+            b"sticky",
+            b"stickiness",
             b"upstream-hash-by",
             b"cookie-persistence",
-            b"toYaml",
+            # an Ingress, Service or Route whose annotations are rendered from values
+            Gate(ROUTING_KIND, (b"toYaml", b"range")),
         ),
     },
     docs="""

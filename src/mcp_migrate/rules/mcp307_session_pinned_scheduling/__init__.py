@@ -1,4 +1,4 @@
-from ...model import FixAvailability, Rule, Severity
+from ...model import FixAvailability, Gate, Rule, Severity
 
 RULE = Rule(
     code="MCP307",
@@ -7,6 +7,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     fix=FixAvailability.SOMETIMES,
     triggers={"yaml": (b"podAffinity",)},
+    gates={"yaml": Gate(rb"(?i)session")},  # the selector names a session, in any case
     docs="""
 ## What it does
 Finds `podAffinity` terms in the pod spec of a Pod, Deployment, StatefulSet, ReplicaSet,

@@ -42,7 +42,6 @@ ALL_CODES = ["MCP101", "MCP102", "MCP103", "MCP104"]  # what MULTI reports
 RULE_CODES = [rule.code for rule in all_rules()]
 
 
-
 pytestmark = pytest.mark.usefixtures("workdir")
 
 

@@ -29,7 +29,6 @@ PLAIN = "def add(a, b):\n    return a + b\n"
 SSE_SERVER = 'from mcp.server.fastmcp import FastMCP\nmcp = FastMCP("alerts")\nmcp.run(transport="sse")\n'
 
 
-
 pytestmark = pytest.mark.usefixtures("workdir")
 
 

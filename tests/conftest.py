@@ -12,6 +12,15 @@ from mcp_migrate.cli import main
 Run = Callable[..., tuple[int, str, str]]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the results cache of every run (subprocesses included) out of ~/.cache."""
+    import os
+
+    os.environ["MCP_MIGRATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("results-cache"))
+    os.environ.pop("MCP_MIGRATE_NO_CACHE", None)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A test's own working folder: config discovery sees only what the test writes."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__, baseline, config, engine, rules
 from .config import Settings
@@ -21,7 +21,11 @@ from .discovery import discover
 from .errors import UsageError
 from .model import FileResult, Finding
 
+if TYPE_CHECKING:
+    from .cache import Cache
+
 PROGRESS_MIN_FILES = 200
+CACHE_MIN_FILES = 32
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -47,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--no-progress", action="store_true", default=None, help="never show a progress bar")
     common.add_argument("--config", metavar="FILE", help="read settings from FILE instead of the nearest config")
     common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    common.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the results cache (also MCP_MIGRATE_NO_CACHE=1)"
+    )
+    common.add_argument(
+        "--cache-dir", metavar="DIR", help="where the results cache lives (default: MCP_MIGRATE_CACHE_DIR or ~/.cache)"
+    )
 
     check = commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
@@ -218,9 +228,10 @@ def _lint(args: argparse.Namespace) -> int:
     selected = rules.select(settings.select or None, settings.ignore)
     sources = discover(args.paths or ["."], settings.exclude)
     job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores)
+    cache = _cache(args, job, len(sources))
     with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed
         with _progress(len(sources), settings) as advance:
-            results = engine.run(sources, job, settings.jobs, advance)
+            results = engine.run(sources, job, settings.jobs, advance, cache)
         findings = engine.findings_of(results)
         if getattr(args, "write_baseline", None):
             baseline.write(args.write_baseline, findings)
@@ -235,6 +246,16 @@ def _lint(args: argparse.Namespace) -> int:
     changed = any(r.diff for r in results)
     failed = findings or any(r.errors for r in results) or (mode is not engine.Mode.CHECK and changed)
     return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def _cache(args: argparse.Namespace, job: engine.Job, files: int) -> Cache | None:
+    """The results cache, for runs big enough to gain from it: one file is checked faster
+    than a monorepo's cache is loaded."""
+    if args.no_cache or os.environ.get("MCP_MIGRATE_NO_CACHE") or files < CACHE_MIN_FILES:
+        return None
+    from .cache import Cache, default_dir
+
+    return Cache(Path(args.cache_dir) if args.cache_dir else default_dir(), (job.codes, job.per_file_ignores))
 
 
 def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings, color: bool) -> str:

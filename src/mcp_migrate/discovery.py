@@ -52,6 +52,7 @@ class SourcePath:
     file: str  # what to open
     display: str  # what to print: relative to the working directory, or as given
     language: str
+    stamp: tuple[int, int, int] | None = None  # size, mtime_ns, ctime_ns when discovered (for the cache)
 
     @property
     def path(self) -> Path:
@@ -69,45 +70,51 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
         if not os.path.lexists(given):
             raise UsageError(f"{given}: no such file or directory")
         candidates: Iterable[str] = _list_dir(given) if os.path.isdir(given) else [""]
+        here = os.path.normpath(given) == "."
         for relative in candidates:
-            path = os.path.join(given, relative) if relative else given
-            if relative and _default_excluded(relative.split("/")):
-                continue
-            name = os.path.basename(path)
-            language = language_of_name(name, os.path.basename(os.path.dirname(path)))
+            if relative:
+                parts = relative.split("/")
+                if len(parts) > 1 and _default_excluded(parts):
+                    continue
+                name = parts[-1]
+                path = relative if here else os.path.join(given, relative)
+            else:
+                path = given
+                name = os.path.basename(path)
+            lowered = name.lower()
+            folder = os.path.basename(os.path.dirname(path)) if lowered.endswith((".conf", ".cfg")) else ""
+            language = language_of_name(lowered, folder)
             if language is None:
                 continue
-            display = os.path.normpath(path).replace(os.sep, "/")
+            # git lists normalised relative paths: only other spellings need normalising
+            display = path if here and relative else os.path.normpath(path).replace(os.sep, "/")
             if excludes and (matches_glob(display, excludes) or matches_glob(_from_cwd(path, cwd), excludes)):
                 continue
             try:
-                mode = os.lstat(path).st_mode  # one system call: links and non-files at once
+                info = os.lstat(path)  # one system call: links and non-files at once
+                if stat.S_ISLNK(info.st_mode):
+                    if relative:
+                        continue  # found while walking: never followed
+                    path = os.path.realpath(path)  # named on the command line: edit the real file
+                    info = os.stat(path)
             except OSError:
                 continue
-            if stat.S_ISLNK(mode):
-                if relative:
-                    continue  # found while walking: never followed
-                path = os.path.realpath(path)  # named on the command line: edit the real file
-                if not os.path.isfile(path):
-                    continue
-            elif not stat.S_ISREG(mode):
+            if not stat.S_ISREG(info.st_mode):
                 continue
             key = os.path.normpath(os.path.join(cwd, path))
             if key not in found:
-                found[key] = SourcePath(path, display, language)
+                found[key] = SourcePath(path, display, language, (info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     return sorted(found.values(), key=lambda s: s.display)
 
 
 _EXCLUDED_NAMES = frozenset(p for p in DEFAULT_EXCLUDES if "*" not in p)
-_EXCLUDED_GLOBS = tuple(p for p in DEFAULT_EXCLUDES if "*" in p)
+_EXCLUDED_SUFFIXES = tuple(p[1:] for p in DEFAULT_EXCLUDES if p.startswith("*"))  # `*.egg-info`: a suffix
 
 
 def _default_excluded(parts: Sequence[str]) -> bool:
     """The default excludes are folder names (plus `*.egg-info`): a set lookup per part."""
     folders = parts[:-1]
-    return any(part in _EXCLUDED_NAMES for part in folders) or any(
-        fnmatch.fnmatchcase(part, glob) for part in folders for glob in _EXCLUDED_GLOBS
-    )
+    return any(part in _EXCLUDED_NAMES or part.endswith(_EXCLUDED_SUFFIXES) for part in folders)
 
 
 def _from_cwd(path: str, cwd: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import lang, rules
 from .discovery import SourcePath, matches_glob
@@ -22,6 +22,9 @@ from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select
 from .errors import ParseError
 from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Span
 from .source import LineIndex, SourceText, decode
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 MAX_FIX_PASSES = 25  # YAML fixes in one document apply one per pass
 PARALLEL_MIN_FILES = 64  # below this a process pool costs more than it saves
@@ -148,6 +151,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
         return result
+    result.depends_on = tuple(sorted(str(p) for p in getattr(parsed, "dependencies", ())))
     index: LineIndex = parsed.lines
     severity = {rule.code: rule.severity for rule in active}
     result.findings = [
@@ -307,9 +311,36 @@ def _edit_spans(index: LineIndex, fix: Fix | None) -> tuple[tuple[Span, str], ..
 
 # -- running many files -------------------------------------------------------------------------
 def run(
-    sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None = None
+    sources: Sequence[SourcePath],
+    job: Job,
+    jobs: int,
+    advance: Callable[[int], None] | None = None,
+    cache: Cache | None = None,
 ) -> list[FileResult]:
-    """Results in the order of `sources`, whatever the number of processes."""
+    """Results in the order of `sources`, whatever the number of processes; files the cache
+    vouches for are not read at all."""
+    results: list[FileResult | None] = [None] * len(sources)
+    todo: list[int] = []
+    for i, source in enumerate(sources):
+        remembered = cache.get(source, clean_only=job.mode is not Mode.CHECK) if cache is not None else None
+        if remembered is None:
+            todo.append(i)
+        else:
+            results[i] = remembered
+    if advance and len(todo) < len(sources):
+        advance(len(sources) - len(todo))
+    for i, result in zip(todo, _run_uncached([sources[i] for i in todo], job, jobs, advance), strict=True):
+        results[i] = result
+        if cache is not None:
+            cache.put(sources[i], result)
+    if cache is not None:
+        cache.save(sources)
+    return [r for r in results if r is not None]
+
+
+def _run_uncached(
+    sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None
+) -> list[FileResult]:
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
         results = []
         for source in sources:

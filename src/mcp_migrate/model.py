@@ -96,6 +96,7 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     fixed: int = 0  # findings removed by applied fixes
     diff: str = ""  # unified diff of the applied (or, with --diff, proposed) changes
+    depends_on: tuple[str, ...] = ()  # other files and folders the result was computed from
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ class TsModule:
         self.text = text
         self.newline = newline
         self.path = path
+        # Files and folders read to follow relative re-exports: the answers depend on them too.
+        self.dependencies: set[Path] = set()
         self.dialect = dialect
         self.lines = LineIndex(text)
         self._bytes = text.encode("utf-8")
@@ -202,14 +204,18 @@ class TsModule:
             return None
         if found is None or self.path is None:
             return found
-        return _origin(self.path, found[0], found[1], 0) or found
+        return self._origin(found)
 
     def import_origin(self, local: str) -> tuple[str, str] | None:
         """(module, export) a module-level import binds `local` to, through relative re-exports."""
         found = self.imports.get(local)
         if found is None or self.path is None:
             return found
-        return _origin(self.path, found[0], found[1], 0) or found
+        return self._origin(found)
+
+    def _origin(self, found: tuple[str, str]) -> tuple[str, str]:
+        assert self.path is not None
+        return _origin(self.path, found[0], found[1], 0, self.dependencies) or found
 
     @cached_property
     def _importable(self) -> frozenset[str]:
@@ -453,9 +459,10 @@ def _require_binding(module: TsModule, declarator: Node, table: dict[str, tuple[
                     table[module.source(alias)] = (required, key)
 
 
-def _resolve_relative(folder: Path, specifier: str) -> Path | None:
+def _resolve_relative(folder: Path, specifier: str, dependencies: set[Path]) -> Path | None:
     base = folder / specifier
     stem = base.with_suffix("") if base.suffix in (".js", ".mjs", ".cjs", ".jsx") else base
+    dependencies.update((base.parent, stem))  # a file created in either changes the answer
     candidates = [base] if base.suffix in _RESOLVABLE_SUFFIXES else []
     candidates += [stem.with_name(stem.name + s) for s in _RESOLVABLE_SUFFIXES]
     candidates += [stem / f"index{s}" for s in _RESOLVABLE_SUFFIXES]
@@ -465,7 +472,7 @@ def _resolve_relative(folder: Path, specifier: str) -> Path | None:
     return None
 
 
-def _origin(importer: Path, specifier: str, export: str, depth: int) -> tuple[str, str] | None:
+def _origin(importer: Path, specifier: str, export: str, depth: int, dependencies: set[Path]) -> tuple[str, str] | None:
     """The package module and name that `export` of `specifier` (written in `importer`) comes
     from, through relative modules' `export {..} from`, `export { imported }` and `export *`;
     None when unknown (a local definition, a file that is missing or does not parse)."""
@@ -473,17 +480,18 @@ def _origin(importer: Path, specifier: str, export: str, depth: int) -> tuple[st
         return (specifier, export)
     if depth >= _MAX_REEXPORT_DEPTH or export == "*":
         return None
-    target = _resolve_relative(importer.parent, specifier)
+    target = _resolve_relative(importer.parent, specifier, dependencies)
     if target is None:
         return None
+    dependencies.add(target)
     exports = _exports_of(target)
     if export in exports:
         origin, name = exports[export]
-        return _origin(target, origin, name, depth + 1)
+        return _origin(target, origin, name, depth + 1, dependencies)
     packages = []
     for star in exports["*"]:
         if star.startswith("."):
-            found = _origin(target, star, export, depth + 1)
+            found = _origin(target, star, export, depth + 1, dependencies)
             if found is not None:
                 return found
         else:
@@ -500,10 +508,19 @@ def _package_scope(specifier: str) -> str:
     return specifier.split("/", 1)[0]
 
 
-@cache
 def _exports_of(path: Path) -> dict[str, Any]:
     """What a module re-exports: {name: (module, name)} plus "*": [modules of `export *`].
     Only re-exports of imported names are followed; local definitions are not MCP SDK classes."""
+    try:
+        info = path.stat()
+    except OSError:
+        return {"*": []}
+    return _exports_at(path, (info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+
+
+@cache
+def _exports_at(path: Path, stamp: tuple[int, int, int]) -> dict[str, Any]:
+    """`_exports_of` for the file as it is at `stamp` (a long-lived process sees edits)."""
     try:
         module = TsModule(path.read_text("utf-8"), path=path, dialect=dialect_of(path))
     except (OSError, UnicodeDecodeError, ParseError):

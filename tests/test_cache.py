@@ -1,0 +1,247 @@
+"""The results cache (cache.py): a re-run reads only what changed, and never reports stale results.
+
+Runs are in-process with `--jobs 1`, so counting `engine.process` calls shows which files
+were checked again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Run, write
+
+from mcp_migrate import engine
+from mcp_migrate.cli import CACHE_MIN_FILES
+
+SERVER = """\
+from fastmcp import FastMCP
+
+mcp = FastMCP("Weather")
+
+if __name__ == "__main__":
+    mcp.run(transport="http", port=8000)
+"""
+STATELESS = SERVER.replace('transport="http", port=8000', 'transport="stdio", port=800')
+assert len(STATELESS) == len(SERVER)
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: mcp
+spec:
+  sessionAffinity: ClientIP
+  selector:
+    app: mcp
+  ports:
+    - port: 80
+"""
+
+TS_SERVER = """\
+import { StreamableHTTPServerTransport } from "./sdk.js";
+import { randomUUID } from "node:crypto";
+
+export const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
+"""
+TS_BARREL = 'export { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";\n'
+HOUR = 3600
+
+
+def _age(root: Path, seconds: int = HOUR) -> None:
+    """Files (and folders) last modified an hour ago: old enough to be cached."""
+    then = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (then, then))
+
+
+def _tree(root: Path) -> None:
+    write(root / "svc" / "server.py", SERVER)
+    write(root / "deploy" / "service.yaml", SERVICE)
+    for i in range(CACHE_MIN_FILES):
+        write(root / "lib" / f"module_{i}.py", f"VALUE = {i}\n")
+    _age(root)
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files `engine.process` is called for."""
+    seen: list[str] = []
+    original = engine.process
+
+    def counting(source, job):  # type: ignore[no-untyped-def]
+        seen.append(source.display)
+        return original(source, job)
+
+    monkeypatch.setattr(engine, "process", counting)
+    return seen
+
+
+def _check(run: Run, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code, out, err = run("check", "--jobs", "1", "--format", "json", "--no-progress", *args)
+    assert code in (0, 1), err
+    report = json.loads(out)
+    return code, report
+
+
+def _codes(report: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return sorted((f["path"], f["code"]) for f in report["findings"])
+
+
+def test_a_second_run_reads_nothing_and_reports_the_same(workdir: Path, run: Run, checked: list[str]) -> None:
+    _tree(workdir)
+    _, first = _check(run, ".")
+    assert len(checked) == CACHE_MIN_FILES + 2
+    assert _codes(first) == [("deploy/service.yaml", "MCP301"), ("svc/server.py", "MCP101")]
+    checked.clear()
+    _, second = _check(run, ".")
+    assert checked == []
+    assert second == first
+
+
+def test_an_edit_is_seen_even_when_size_and_mtime_stay(workdir: Path, run: Run, checked: list[str]) -> None:
+    _tree(workdir)
+    _check(run, ".")
+    server = workdir / "svc" / "server.py"
+    before = server.stat()
+    server.write_text(STATELESS, encoding="utf-8")
+    os.utime(server, ns=(before.st_atime_ns, before.st_mtime_ns))  # what a careless tool may do
+    assert server.stat().st_size == before.st_size and server.stat().st_mtime_ns == before.st_mtime_ns
+    checked.clear()
+    _, report = _check(run, ".")
+    assert checked == ["svc/server.py"]  # the ctime moved
+    assert _codes(report) == [("deploy/service.yaml", "MCP301")]
+
+
+def test_files_modified_just_now_are_not_remembered(workdir: Path, run: Run, checked: list[str]) -> None:
+    _tree(workdir)
+    write(workdir / "svc" / "server.py", SERVER)  # mtime: now
+    _check(run, ".")
+    checked.clear()
+    _check(run, ".")
+    assert checked == ["svc/server.py"]
+
+
+def test_a_typescript_file_is_checked_again_when_a_reexport_changes(
+    workdir: Path, run: Run, checked: list[str]
+) -> None:
+    _tree(workdir)
+    write(workdir / "ts" / "server.ts", TS_SERVER)
+    write(workdir / "ts" / "sdk.ts", TS_BARREL)
+    _age(workdir)
+    _, report = _check(run, ".")
+    assert ("ts/server.ts", "MCP101") in _codes(report)
+
+    local = "export class StreamableHTTPServerTransport { constructor(options: object) {} }\n"
+    write(workdir / "ts" / "sdk.ts", local)
+    then = time.time() - HOUR
+    for path in (workdir / "ts" / "sdk.ts", workdir / "ts"):  # server.ts itself stays as it was
+        os.utime(path, (then, then))
+    checked.clear()
+    _, report = _check(run, ".")
+    assert set(checked) == {"ts/server.ts", "ts/sdk.ts"}
+    assert ("ts/server.ts", "MCP101") not in _codes(report)
+
+
+def test_a_typescript_file_is_checked_again_when_its_import_appears(
+    workdir: Path, run: Run, checked: list[str]
+) -> None:
+    _tree(workdir)
+    write(workdir / "ts" / "server.ts", TS_SERVER)  # ./sdk.js does not exist yet: nothing known
+    _age(workdir)
+    _, report = _check(run, ".")
+    assert ("ts/server.ts", "MCP101") not in _codes(report)
+    write(workdir / "ts" / "sdk.ts", TS_BARREL)  # the folder's mtime moves
+    checked.clear()
+    _, report = _check(run, ".")
+    assert "ts/server.ts" in checked
+    assert ("ts/server.ts", "MCP101") in _codes(report)
+
+
+def test_another_rule_selection_starts_afresh(workdir: Path, run: Run) -> None:
+    _tree(workdir)
+    _, only = _check(run, "--select", "MCP301", ".")
+    assert _codes(only) == [("deploy/service.yaml", "MCP301")]
+    _, everything = _check(run, ".")
+    assert _codes(everything) == [("deploy/service.yaml", "MCP301"), ("svc/server.py", "MCP101")]
+
+
+def test_fix_uses_only_clean_entries(workdir: Path, run: Run, checked: list[str]) -> None:
+    _tree(workdir)
+    _check(run, ".")
+    checked.clear()
+    code, _, err = run("fix", "--jobs", "1", "--no-progress", ".")
+    assert code == 1, err
+    assert sorted(checked) == ["deploy/service.yaml", "svc/server.py"]  # the clean ones came from the cache
+    assert (
+        "stateless_http" in (workdir / "svc" / "server.py").read_text()
+        or "ClientIP" not in (workdir / "deploy" / "service.yaml").read_text()
+    )
+    _, report = _check(run, ".")
+    assert ("deploy/service.yaml", "MCP301") not in _codes(report)
+
+
+def test_no_cache_reads_and_writes_nothing(workdir: Path, run: Run, checked: list[str], tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("unused-cache")
+    _tree(workdir)
+    _check(run, "--no-cache", "--cache-dir", str(folder), ".")
+    _check(run, "--no-cache", "--cache-dir", str(folder), ".")
+    assert len(checked) == 2 * (CACHE_MIN_FILES + 2)
+    assert list(folder.iterdir()) == []
+
+
+def test_the_environment_turns_it_off(
+    workdir: Path, run: Run, checked: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCP_MIGRATE_NO_CACHE", "1")
+    _tree(workdir)
+    _check(run, ".")
+    _check(run, ".")
+    assert len(checked) == 2 * (CACHE_MIN_FILES + 2)
+
+
+def test_a_broken_or_unwritable_cache_only_costs_time(workdir: Path, run: Run, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    _tree(workdir)
+    not_a_folder = tmp_path_factory.mktemp("x") / "file"
+    not_a_folder.write_text("")
+    code, report = _check(run, "--cache-dir", str(not_a_folder), ".")
+    assert code == 1 and len(report["findings"]) == 2
+
+    folder = tmp_path_factory.mktemp("garbage")
+    _check(run, "--cache-dir", str(folder), ".")
+    [stored] = folder.iterdir()
+    stored.write_bytes(b"\x80\x05garbage")
+    code, report = _check(run, "--cache-dir", str(folder), ".")
+    assert code == 1 and len(report["findings"]) == 2
+
+
+def test_nothing_is_written_into_the_checked_tree(workdir: Path, run: Run) -> None:
+    _tree(workdir)
+    before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))
+    _check(run, ".")
+    _check(run, ".")
+    assert sorted(p.relative_to(workdir) for p in workdir.rglob("*")) == before
+
+
+def test_a_deleted_file_leaves_the_cache(workdir: Path, run: Run, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    folder = tmp_path_factory.mktemp("pruned")
+    _tree(workdir)
+    _check(run, "--cache-dir", str(folder), ".")
+    (workdir / "lib" / "module_0.py").unlink()
+    _check(run, "--cache-dir", str(folder), ".")
+    [stored] = folder.iterdir()
+    entries = pickle.loads(stored.read_bytes())["entries"]
+    assert "lib/module_1.py" in entries and "lib/module_0.py" not in entries
+
+
+def test_small_runs_do_not_use_it(workdir: Path, run: Run, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Loading a monorepo's cache costs more than checking a few files (pre-commit)."""
+    folder = tmp_path_factory.mktemp("small")
+    _tree(workdir)
+    _check(run, "--cache-dir", str(folder), "svc/server.py", "deploy/service.yaml")
+    assert list(folder.iterdir()) == []

@@ -453,9 +453,13 @@ def main(argv: list[str] | None = None) -> int:
             "mcp-migrate's modules again (pessimistic start-up; --pin measures a compiled copy)",
             file=sys.stderr,
         )
-    mcp_env = None
+    # mcp-migrate's results cache lives in a folder of this run: cold figures pass --no-cache,
+    # the warm one starts from what its own warm-up wrote.
+    cache_dir = tempfile.TemporaryDirectory(prefix="mcp-migrate-cache-")
+    mcp_env: dict[str, str] = {**os.environ, "MCP_MIGRATE_CACHE_DIR": cache_dir.name}
+    mcp_env.pop("MCP_MIGRATE_NO_CACHE", None)
     if pinned is not None:
-        mcp_env = {**os.environ, "PYTHONPATH": pin_source(Path(pinned.name), python)}
+        mcp_env["PYTHONPATH"] = pin_source(Path(pinned.name), python)
         source = {**source, "pinned": True, "src_dirty": False, "src_diff_sha256": ""}
     try:
         manifest = json.loads((tree / ".git" / "bench-manifest.json").read_text(encoding="utf-8"))
@@ -465,14 +469,23 @@ def main(argv: list[str] | None = None) -> int:
         grep = Command("git grep -l (floor)", floor, tree, display=shown)
         check = Command(
             f"check --jobs {jobs}",
-            [mcp, "check", "--no-progress", "--format", "json", "--jobs", jobs, "."],
+            [mcp, "check", "--no-progress", "--format", "json", "--no-cache", "--jobs", jobs, "."],
             tree,
             (0, 1),
             mcp_env,
         )
         check1 = Command(
             "check --jobs 1",
-            [mcp, "check", "--no-progress", "--format", "json", "--jobs", "1", "."],
+            [mcp, "check", "--no-progress", "--format", "json", "--no-cache", "--jobs", "1", "."],
+            tree,
+            (0, 1),
+            mcp_env,
+        )
+        # The same check again with the results cache its warm-up filled: a re-run after the
+        # first one (nothing in the tree changed in between).
+        warm = Command(
+            f"check --jobs {jobs} (cache)",
+            [mcp, "check", "--no-progress", "--format", "json", "--jobs", jobs, "."],
             tree,
             (0, 1),
             mcp_env,
@@ -481,7 +494,19 @@ def main(argv: list[str] | None = None) -> int:
         # is start-up + discovery + reading + prefilter, with no parsing.
         bare = Command(
             "check --select MCP001",
-            [mcp, "check", "--no-progress", "--format", "json", "--jobs", jobs, "--select", "MCP001", "."],
+            [
+                mcp,
+                "check",
+                "--no-progress",
+                "--format",
+                "json",
+                "--no-cache",
+                "--jobs",
+                jobs,
+                "--select",
+                "MCP001",
+                ".",
+            ],
             tree,
             (0, 1),
             mcp_env,
@@ -529,20 +554,30 @@ def main(argv: list[str] | None = None) -> int:
 
         whole = [
             c
-            for c, want in ((grep, "a"), (bare, "a"), (check, "abde"), (sg, "b"), (check1, "d"))
+            for c, want in ((grep, "a"), (bare, "a"), (check, "abde"), (warm, "a"), (sg, "b"), (check1, "d"))
             if c and set(want) & figures
         ]
         if whole:
             print(f"whole tree: {', '.join(c.name for c in whole)} x {args.runs}", file=sys.stderr)
             alternate(whole, args.runs, "tree")
         if "a" in figures:
-            out.append(ratio_figure("a", "whole-tree check vs `git grep -l` floor", grep, check, 3.0, faster=False))
+            out.append(
+                ratio_figure("a", "whole-tree check vs `git grep -l` floor, no cache", grep, check, 3.0, faster=False)
+            )
             hits = len(grep.stdout.splitlines())
             out[-1].note = (
                 f"{hits} files contain a trigger word of their language (pass the prefilter); "
                 f"`check --select MCP001`, which parses no file here (start-up, discovery, reading, prefilter): "
                 f"{bare.median():.2f} s = {bare.median() / grep.median():.1f}x the floor"
             )
+            out.append(
+                ratio_figure("a", "whole-tree check vs `git grep -l` floor, re-run (cache)", grep, warm, 3.0, False)
+            )
+            if mcp_counts(warm.stdout)[0] != mcp_counts(check.stdout)[0]:
+                out[-1].passed = False
+                out[-1].note = "the re-run's findings differ from the cold run's"
+            else:
+                out[-1].note = "the same findings as the cold run"
         if check.samples:
             by_code, by_file, summary = mcp_counts(check.stdout)
             findings["mcp-migrate"] = {
@@ -679,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(results, out, findings))
         print(f"\nwrote {args.output}", file=sys.stderr)
     finally:
+        cache_dir.cleanup()
         if holder is not None:
             holder.cleanup()
         if pinned is not None:

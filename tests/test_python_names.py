@@ -12,6 +12,7 @@ from libcst._metadata_dependent import LazyValue
 from libcst.metadata import Assignment, MetadataWrapper, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from mcp_migrate.lang.python import PythonModule
+from mcp_migrate.lang.python_tree import TRIVIA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -138,10 +139,14 @@ def test_same_answers_as_libcst_metadata(name: str, source: str) -> None:
     collector = _Collector()
     module.tree.visit(collector)
     nodes = collector.nodes
+    structural = [n for n in nodes if type(n) not in TRIVIA]
+    assert all(type(n) in TRIVIA for n in nodes if type(collector.parents.get(id(n))) in TRIVIA)
 
-    # traversal: the same nodes, in the same order, with the same parents
-    assert sorted(module._index.order, key=module._index.order.__getitem__) == [id(n) for n in nodes]
-    assert {k: id(v) for k, v in module._index.parents.items()} == {k: id(v) for k, v in collector.parents.items()}
+    # traversal: the same nodes (trivia left out), in the same order, with the same parents
+    assert sorted(module._index.order, key=module._index.order.__getitem__) == [id(n) for n in structural]
+    kept = {id(n) for n in structural}
+    theirs = {k: id(v) for k, v in collector.parents.items() if k in kept}
+    assert {k: id(v) for k, v in module._index.parents.items()} == theirs
 
     scopes = wrapper.resolve(ScopeProvider)
     qualified = wrapper.resolve(QualifiedNameProvider)
@@ -179,3 +184,16 @@ def test_same_answers_as_libcst_metadata(name: str, source: str) -> None:
             if isinstance(value, LazyValue):
                 value = value()
             assert module._names.qualified_names(node) == {q.name for q in value}
+
+
+@pytest.mark.parametrize("source", ["x = 1\n", "def broken(:\n"])
+def test_nodes_built_outside_the_parser_are_still_validated(source: str) -> None:
+    """Parsing skips libcst's per-node validation; everything else (fixes) keeps it."""
+    import contextlib
+
+    from mcp_migrate.errors import ParseError
+
+    with contextlib.suppress(ParseError):
+        PythonModule(source)
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")

@@ -89,19 +89,35 @@ def _candidates(codes: frozenset[str], language: str) -> tuple[_Candidate, ...]:
 
 
 def _prefilter(codes: frozenset[str], language: str, raw: bytes) -> list[Rule]:
-    """The rules whose gate (if any) passes and one of whose triggers is in the file. Gates
-    first: one SDK-import gate is shared by most rules of a language, is judged once per file,
-    and fails for nearly every file, sparing the trigger scans."""
+    """The rules whose gate (if any) passes and one of whose triggers is in the file.
+
+    A gate with literals goes first: the SDK-import gate is shared by most rules of a language,
+    is judged once per file, and fails for nearly every file, sparing their trigger scans. A
+    gate that is only a pattern goes after the triggers. Each trigger is looked for once per
+    file, however many rules share it."""
     passed: dict[Gate, bool] = {}
+    present: dict[bytes, bool] = {}
     active = []
     for candidate in _candidates(codes, language):
-        if candidate.gate is not None and not _passes(candidate.gate, raw, passed):
+        gate = candidate.gate
+        if gate is not None and gate.literals and not _passes(gate, raw, passed):
             continue
-        if any(literal in raw for literal in candidate.literals) or any(
-            _passes(gate, raw, passed) for gate in candidate.combined
-        ):
-            active.append(candidate.rule)
+        if not _triggered(candidate, raw, present, passed):
+            continue
+        if gate is not None and not gate.literals and not _passes(gate, raw, passed):
+            continue
+        active.append(candidate.rule)
     return active
+
+
+def _triggered(candidate: _Candidate, raw: bytes, present: dict[bytes, bool], passed: dict[Gate, bool]) -> bool:
+    for literal in candidate.literals:
+        found = present.get(literal)
+        if found is None:
+            found = present[literal] = literal in raw
+        if found:
+            return True
+    return any(_passes(gate, raw, passed) for gate in candidate.combined)
 
 
 def _passes(gate: Gate, raw: bytes, passed: dict[Gate, bool]) -> bool:

@@ -11,6 +11,7 @@ import io
 import re
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,11 +30,37 @@ T = TypeVar("T")
 
 def parse(text: str) -> cst.Module:
     try:
-        return cst.parse_module(text)
+        with _parser_built_nodes():
+            return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise ParseError(f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}") from None
     except (RecursionError, ValueError) as exc:  # pathological nesting, bad encodings
         raise ParseError(f"cannot parse: {exc}") from None
+
+
+@contextmanager
+def _parser_built_nodes() -> Iterator[None]:
+    """Skip libcst's per-node validation while its native parser builds a tree.
+
+    Every CSTNode validates itself on construction (`CSTNode.__post_init__`), which is a third
+    of parsing; nodes built by the parser from source are valid by construction (libcst's own
+    PERF note there says validation belongs elsewhere). Nodes constructed anywhere else,
+    including by fixes, are still validated: the hook is restored as soon as parsing ends.
+    """
+    base = cst.CSTNode
+    validate = base.__dict__.get("__post_init__")
+    if validate is None:  # a libcst that validates elsewhere: nothing to skip
+        yield
+        return
+    base.__post_init__ = _trusted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        base.__post_init__ = validate  # type: ignore[method-assign]
+
+
+def _trusted(self: cst.CSTNode) -> None:
+    return None
 
 
 class PythonModule:

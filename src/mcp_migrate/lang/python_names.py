@@ -31,7 +31,7 @@ from typing import Any
 
 import libcst as cst
 
-from .python_tree import child_fields, children
+from .python_tree import child_fields, structure
 
 LOAD, STORE, DEL = 0, 1, 2
 BUILTIN, MODULE, FUNCTION, CLASS, COMPREHENSION, ANNOTATION = range(6)
@@ -271,7 +271,7 @@ class Names:
     def _children(self, node: cst.CSTNode, context: int) -> None:
         contexts = _CONTEXTS.get(type(node))
         if contexts is None:
-            for child in children(node):
+            for child in structure(node):
                 if _kind(type(child)) != 1:
                     self._visit(child, context)
             return

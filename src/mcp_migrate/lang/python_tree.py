@@ -3,9 +3,10 @@
 A libcst visitor rebuilds every node it passes (`_visit_and_replace_children` constructs and
 validates a copy), and `PositionProvider` places every node of the module through a code
 generation that creates two position objects and a context manager per node. The analyses here
-only read: `children()` lists a node's children straight from its fields, in the order libcst's
-own visitors visit them, and `Positions` places nodes with the same code generation but plain
-integers, one top-level statement at a time, only for the statements asked about.
+only read: `structure()` lists a node's children straight from its fields, in the order
+libcst's own visitors visit them (whitespace and punctuation left out), and `Positions` places
+nodes with the same code generation but plain integers, one top-level statement at a time,
+only for the statements asked about.
 """
 
 from __future__ import annotations
@@ -63,9 +64,34 @@ def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
     return found if found is not None else _learn(node)
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The node's children in the order libcst's visitors visit them (what `node.children`
-    returns, without rebuilding the node)."""
+# Whitespace, comments and punctuation: no analysis asks about them (comments are read from the
+# tokens), and they are over half the nodes of a tree.
+TRIVIA: frozenset[type[cst.CSTNode]] = frozenset(
+    {
+        cst.SimpleWhitespace,
+        cst.ParenthesizedWhitespace,
+        cst.EmptyLine,
+        cst.TrailingWhitespace,
+        cst.Newline,
+        cst.Comment,
+        cst.Comma,
+        cst.Dot,
+        cst.Colon,
+        cst.Semicolon,
+        cst.AssignEqual,
+        cst.LeftParen,
+        cst.RightParen,
+        cst.LeftSquareBracket,
+        cst.RightSquareBracket,
+        cst.LeftCurlyBrace,
+        cst.RightCurlyBrace,
+    }
+)
+
+
+def structure(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children other than trivia (a trivia node only ever holds trivia), in the
+    order libcst's visitors visit them, without rebuilding the node."""
     names = _FIELDS.get(type(node))
     if names is None:
         names = _learn(node)
@@ -74,14 +100,15 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         value = getattr(node, name)
         kind = value.__class__
         if kind is tuple or kind is list:
-            found.extend(value)
-        elif value is not None and value is not _DEFAULT and kind is not str:
+            found.extend([child for child in value if child.__class__ not in TRIVIA])
+        elif value is not None and value is not _DEFAULT and kind is not str and kind not in TRIVIA:
             found.append(value)
     return found
 
 
 class Index:
-    """Parents, nodes by type and source order, from one pre-order traversal of the tree."""
+    """Parents, nodes by type and source order, from one pre-order traversal of the tree's
+    nodes other than `TRIVIA`."""
 
     def __init__(self, root: cst.CSTNode) -> None:
         self.parents: dict[int, cst.CSTNode] = {}
@@ -98,7 +125,7 @@ class Index:
                 by_type[kind] = [node]
             else:
                 same.append(node)
-            below = children(node)
+            below = structure(node)
             for child in below:
                 parents[id(child)] = node
             below.reverse()

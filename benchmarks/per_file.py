@@ -38,7 +38,7 @@ def main() -> int:
 
     tree = args.tree.resolve()
     paths = sorted(p for p in tree.rglob("*.py") if ".git" not in p.parts and GATE.search(p.read_bytes()))
-    sources = [SourcePath(p, str(p.relative_to(tree)), "python") for p in paths]
+    sources = [SourcePath(str(p), str(p.relative_to(tree)), "python") for p in paths]
     job = engine.Job(tuple(r.code for r in rules.all_rules()))
     findings = sum(len(engine.process(s, job).findings) for s in sources)  # warm-up: imports, caches
     if args.profile is not None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__, baseline, config, engine, rules
+from . import __version__, config, engine, rules
 from .config import Settings
 from .discovery import discover
 from .errors import UsageError
@@ -224,6 +224,8 @@ def _lint(args: argparse.Namespace) -> int:
     mode = engine.Mode.CHECK
     if args.command == "fix":
         mode = engine.Mode.DIFF if args.diff else engine.Mode.FIX
+    if getattr(args, "baseline", None) or getattr(args, "write_baseline", None):
+        from . import baseline  # hashing and git only for baselines
     known = baseline.load(args.baseline) if getattr(args, "baseline", None) else None
     selected = rules.select(settings.select or None, settings.ignore)
     sources = discover(args.paths or ["."], settings.exclude)

@@ -92,7 +92,7 @@ class PythonModule:
     @cached_property
     def _names(self) -> Names:
         """Scopes, bindings and reads: what libcst's ScopeProvider computes."""
-        return Names(self.tree)
+        return Names(self.tree, self._index.children)
 
     @cached_property
     def _positions(self) -> Positions:

@@ -221,7 +221,11 @@ class Read:
 class Names:
     """The scopes, bindings and reads of a module."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, children: dict[int, list[cst.CSTNode]] | None = None) -> None:
+        """`children`: `structure()` of the module's nodes by id, when an Index already has it."""
+        self._structure: Callable[[cst.CSTNode], list[cst.CSTNode]] = (
+            structure if children is None else (lambda node: children[id(node)])
+        )
         self.scope = Scope(MODULE, Scope(BUILTIN, None))
         self.scope_of: dict[int, Scope] = {}
         self.bindings_of: dict[int, list[Binding]] = {}  # id(node) -> the bindings it makes
@@ -271,7 +275,7 @@ class Names:
     def _children(self, node: cst.CSTNode, context: int) -> None:
         contexts = _CONTEXTS.get(type(node))
         if contexts is None:
-            for child in structure(node):
+            for child in self._structure(node):
                 if _kind(type(child)) != 1:
                     self._visit(child, context)
             return

@@ -114,7 +114,8 @@ class Index:
         self.parents: dict[int, cst.CSTNode] = {}
         self.by_type: dict[type[cst.CSTNode], list[cst.CSTNode]] = {}
         self.order: dict[int, int] = {}
-        parents, by_type, order = self.parents, self.by_type, self.order
+        self.children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> structure(node)
+        parents, by_type, order, kids = self.parents, self.by_type, self.order, self.children
         stack = [root]
         while stack:
             node = stack.pop()
@@ -125,11 +126,10 @@ class Index:
                 by_type[kind] = [node]
             else:
                 same.append(node)
-            below = structure(node)
+            below = kids[id(node)] = structure(node)
             for child in below:
                 parents[id(child)] = node
-            below.reverse()
-            stack.extend(below)
+            stack.extend(reversed(below))
 
 
 # -- positions ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ a block-scoped declaration that happens to share the name is not.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 from pathlib import Path
@@ -61,6 +62,7 @@ class TsModule:
         self.path = path
         # Files and folders read to follow relative re-exports: the answers depend on them too.
         self.dependencies: set[Path] = set()
+        self._origins: dict[tuple[str, str], tuple[str, str]] = {}
         self.dialect = dialect
         self.lines = LineIndex(text)
         self._bytes = text.encode("utf-8")
@@ -133,11 +135,25 @@ class TsModule:
     @cached_property
     def _by_type(self) -> dict[str, list[Node]]:
         """Named nodes by type, in source order, from one traversal."""
-        index: dict[str, list[Node]] = {}
-        for node in self._descendants(self.root):
+        return self._index[0]
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, list[Node]], dict[str, list[int]], dict[str, list[int]]]:
+        """Named nodes by type in pre-order, with their start bytes and pre-order numbers."""
+        nodes: dict[str, list[Node]] = {}
+        starts: dict[str, list[int]] = {}
+        orders: dict[str, list[int]] = {}
+        for order, node in enumerate(self._descendants(self.root)):
             if node.is_named:
-                index.setdefault(node.type, []).append(node)
-        return index
+                kind = node.type
+                same = nodes.get(kind)
+                if same is None:
+                    nodes[kind], starts[kind], orders[kind] = [node], [node.start_byte], [order]
+                else:
+                    same.append(node)
+                    starts[kind].append(node.start_byte)
+                    orders[kind].append(order)
+        return nodes, starts, orders
 
     def walk(self, *types: str) -> list[Node]:
         """Nodes of the given types in source order."""
@@ -147,9 +163,28 @@ class TsModule:
         return sorted(found, key=lambda n: n.start_byte)
 
     def descendants(self, node: Node, *types: str) -> Iterator[Node]:
-        for child in self._descendants(node):
-            if child.type in types:
-                yield child
+        """`node` and the nodes below it of the given (named) types, in pre-order: looked up in
+        the index by byte range instead of walking the subtree."""
+        nodes, starts, orders = self._index
+        start, end = node.start_byte, node.end_byte
+        found: list[tuple[int, Node]] = []
+        for kind in types:
+            of_kind = nodes.get(kind)
+            if of_kind is None:
+                continue
+            kind_starts, kind_orders = starts[kind], orders[kind]
+            for i in range(bisect_left(kind_starts, start), len(of_kind)):
+                if kind_starts[i] >= end and not (kind_starts[i] == end == start):
+                    break
+                candidate = of_kind[i]
+                if candidate.end_byte > end:
+                    continue  # an ancestor starting where `node` does
+                if candidate.start_byte == start and candidate.end_byte == end and not _at_or_below(candidate, node):
+                    continue  # an ancestor spanning exactly `node`
+                found.append((kind_orders[i], candidate))
+        if len(types) > 1:
+            found.sort(key=lambda pair: pair[0])
+        return iter([candidate for _, candidate in found])
 
     @cached_property
     def comments(self) -> dict[int, tuple[int, str]]:
@@ -215,7 +250,12 @@ class TsModule:
 
     def _origin(self, found: tuple[str, str]) -> tuple[str, str]:
         assert self.path is not None
-        return _origin(self.path, found[0], found[1], 0, self.dependencies) or found
+        if not found[0].startswith("."):
+            return found
+        origin = self._origins.get(found)
+        if origin is None:
+            origin = self._origins[found] = _origin(self.path, found[0], found[1], 0, self.dependencies) or found
+        return origin
 
     @cached_property
     def _importable(self) -> frozenset[str]:
@@ -506,6 +546,16 @@ def _origin(importer: Path, specifier: str, export: str, depth: int, dependencie
 def _package_scope(specifier: str) -> str:
     """`@scope/pkg/sub.js` -> `@scope`, `pkg/sub` -> `pkg`."""
     return specifier.split("/", 1)[0]
+
+
+def _at_or_below(candidate: Node, node: Node) -> bool:
+    """Whether `candidate`, which spans exactly the bytes of `node`, is `node` or inside it."""
+    current: Node | None = candidate
+    while current is not None and current.start_byte == node.start_byte and current.end_byte == node.end_byte:
+        if current == node:
+            return True
+        current = current.parent
+    return False
 
 
 def _exports_of(path: Path) -> dict[str, Any]:

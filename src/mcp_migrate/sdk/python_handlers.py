@@ -318,11 +318,14 @@ def within(module: PythonModule, function: cst.FunctionDef, kind: type[N] | tupl
     return module.memo(group, f"py.within.{names}").get(id(function), [])  # type: ignore[return-value]
 
 
+_DEFINITIONS = frozenset({cst.FunctionDef, cst.ClassDef})  # concrete: a type test, not ABC isinstance
+
+
 def _definition_of(module: PythonModule, node: cst.CSTNode, known: dict[int, cst.CSTNode | None]) -> cst.CSTNode | None:
     """The innermost def or class around `node`; `known` remembers it for every node passed."""
     passed: list[int] = []
     current = module.parent(node)
-    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+    while current is not None and type(current) not in _DEFINITIONS:
         if id(current) in known:
             current = known[id(current)]
             break

@@ -19,27 +19,29 @@ finding; when none of them changed, their previous results are as good as new on
 - Not cached: files that could not be read, and internal errors.
 - `fix` uses an entry only when it says the file was clean: anything to fix is recomputed.
 
-A cache that cannot be read or written is ignored: it only ever saves time.
+A cache that cannot be read or written is ignored: it only ever saves time. It is JSON, not
+pickle: a cache restored in CI from another branch's run can hold wrong data, never code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
-import pickle
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .discovery import SourcePath
-from .model import FileResult
+from .model import Edit, FileError, FileResult, Finding, Fix, FixSafety, Severity, Span
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 2_000_000_000  # entries for files modified this close to the run's start are not kept
 _PARSERS = ("libcst", "yaml", "tree_sitter", "tree_sitter_typescript", "tree_sitter_javascript")
 _NOT_CACHED = ("cannot read:", "internal error:")
@@ -65,22 +67,21 @@ class Cache:
 
     def __init__(self, folder: Path, job_key: object) -> None:
         self.started_ns = time.time_ns()
-        self.file = folder / (
-            hashlib.sha256(os.getcwd().encode("utf-8", "surrogateescape")).hexdigest()[:20] + ".pickle"
-        )
-        self.key = (FORMAT, __version__, sys.version, _code_fingerprint(), repr(job_key))
+        self.file = folder / (hashlib.sha256(os.getcwd().encode("utf-8", "surrogateescape")).hexdigest()[:20] + ".json")
+        self.key = repr((FORMAT, __version__, sys.version, _code_fingerprint(), job_key))
         self.entries: dict[str, tuple[Stamp, FileResult | None, Dependencies]] = {}
         self.changed = False
         try:
             with open(self.file, "rb") as stream:
-                stored = pickle.load(stream)
+                stored = json.load(stream)
             if isinstance(stored, dict) and stored.get("key") == self.key:
-                self.entries = stored["entries"]
+                self.entries = {path: _entry(path, value) for path, value in stored["entries"].items()}
             else:
                 self.changed = True  # another version or job: start over
         except FileNotFoundError:
             pass
         except Exception:  # a truncated or foreign file: start over
+            self.entries = {}
             self.changed = True
 
     def get(self, source: SourcePath, clean_only: bool) -> FileResult | None:
@@ -127,17 +128,75 @@ class Cache:
                 self.changed = True
         if not self.changed:
             return
-        with contextlib.suppress(OSError, pickle.PicklingError):
+        entries = {
+            path: [list(stamp), _encode(result), [[p, None if s is None else list(s)] for p, s in dependencies]]
+            for path, (stamp, result, dependencies) in self.entries.items()
+        }
+        with contextlib.suppress(OSError):
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.file.parent)
             try:
-                with os.fdopen(fd, "wb") as stream:
-                    pickle.dump({"key": self.key, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                    json.dump({"key": self.key, "entries": entries}, stream, separators=(",", ":"))
                 os.replace(temporary, self.file)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
                 raise
+
+
+def _entry(path: str, value: list[Any]) -> tuple[Stamp, FileResult | None, Dependencies]:
+    stamp, result, dependencies = value
+    return (
+        (stamp[0], stamp[1], stamp[2]),
+        None if result is None else _decode(path, result),
+        tuple((p, None if s is None else (s[0], s[1], s[2])) for p, s in dependencies),
+    )
+
+
+def _encode(result: FileResult | None) -> list[Any] | None:
+    if result is None:
+        return None
+    findings = [
+        [
+            f.code,
+            _span(f.span),
+            f.message,
+            f.severity.value,
+            None
+            if f.fix is None
+            else [f.fix.safety.value, f.fix.description, [[e.start, e.end, e.text] for e in f.fix.edits]],
+            [[_span(span), text] for span, text in f.edits],
+            f.source_line,
+        ]
+        for f in result.findings
+    ]
+    return [findings, [e.message for e in result.errors]]
+
+
+def _decode(path: str, data: list[Any]) -> FileResult:
+    findings, errors = data
+    return FileResult(
+        path,
+        [
+            Finding(
+                code,
+                path,
+                Span(*span),
+                message,
+                Severity(severity),
+                None if fix is None else Fix(FixSafety(fix[0]), fix[1], tuple(Edit(*e) for e in fix[2])),
+                tuple((Span(*s), text) for s, text in edits),
+                source_line,
+            )
+            for code, span, message, severity, fix, edits, source_line in findings
+        ],
+        [FileError(path, message) for message in errors],
+    )
+
+
+def _span(span: Span) -> list[int]:
+    return [span.line, span.column, span.end_line, span.end_column]
 
 
 def _stamp(path: str) -> Stamp | None:

@@ -619,3 +619,18 @@ def test_line_index_positions_are_per_line() -> None:
     assert index.position(9) == (3, 2)
     assert index.offset(2, 1) == 5
     assert index.line_text(2) == "cd"
+
+
+def test_a_file_that_grew_or_shrank_after_discovery_is_read_whole(workdir: Path) -> None:
+    from mcp_migrate.engine import _read
+
+    path = write(workdir / "server.py", "x = 1\n")
+    [source] = discover(["server.py"])
+    grown = "# padding\n" * 20_000 + "x = 1\n"
+    path.write_text(grown, encoding="utf-8")
+    assert _read(source) == grown.encode()
+    path.write_text("y\n", encoding="utf-8")
+    assert _read(source) == b"y\n"
+    assert _read(SourcePath("server.py", "server.py", "python")) == b"y\n"  # no stamp: read to the end
+    path.write_text(grown, encoding="utf-8")
+    assert _read(SourcePath("server.py", "server.py", "python")) == grown.encode()

@@ -7,6 +7,7 @@ ones in one pass, then the result is parsed and checked again, until nothing mor
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -135,12 +136,28 @@ def _compiled(pattern: bytes) -> re.Pattern[bytes]:
     return re.compile(pattern)
 
 
+def _read(source: SourcePath) -> bytes:
+    """The file's bytes in one system call when its size is known from discovery (no buffered
+    file object: most files are read only to be prefiltered)."""
+    fd = os.open(source.file, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        expected = source.stamp[0] if source.stamp is not None else 65536
+        chunks = [os.read(fd, expected + 1)]  # a regular file reads short only at its end
+        while len(chunks) > 1 or len(chunks[0]) > expected:  # it grew since discovery: read on
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks) if len(chunks) > 1 else chunks[0]
+    finally:
+        os.close(fd)
+
+
 def process(source: SourcePath, job: Job) -> FileResult:
     """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
     result = FileResult(source.display)
     try:
-        with open(source.file, "rb") as stream:
-            raw = stream.read()
+        raw = _read(source)
     except OSError as exc:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result

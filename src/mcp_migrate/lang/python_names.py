@@ -31,7 +31,7 @@ from typing import Any
 
 import libcst as cst
 
-from .python_tree import child_fields, structure
+from .python_tree import TRIVIA, child_fields, structure
 
 LOAD, STORE, DEL = 0, 1, 2
 BUILTIN, MODULE, FUNCTION, CLASS, COMPREHENSION, ANNOTATION = range(6)
@@ -57,24 +57,9 @@ _COUNTED = (
     cst.TypeVarTuple,
     cst.ParamSpec,
 )
-# Nodes that hold no name: whitespace, punctuation, operators, literals.
-_SKIPPED = (
-    cst.BaseParenthesizableWhitespace,
-    cst.EmptyLine,
-    cst.TrailingWhitespace,
-    cst.Newline,
-    cst.Comment,
-    cst.Comma,
-    cst.Dot,
-    cst.Colon,
-    cst.Semicolon,
-    cst.AssignEqual,
-    cst.LeftParen,
-    cst.RightParen,
-    cst.LeftSquareBracket,
-    cst.RightSquareBracket,
-    cst.LeftCurlyBrace,
-    cst.RightCurlyBrace,
+# Nodes that hold no name: whitespace and punctuation (TRIVIA), operators, literals.
+_SKIPPED: tuple[type, ...] = (
+    *TRIVIA,
     cst.BaseBinaryOp,
     cst.BaseBooleanOp,
     cst.BaseUnaryOp,

@@ -141,16 +141,19 @@ def _read(source: SourcePath) -> bytes:
     file object: most files are read only to be prefiltered)."""
     fd = os.open(source.file, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        expected = source.stamp[0] if source.stamp is not None else 65536
-        chunks = [os.read(fd, expected + 1)]  # a regular file reads short only at its end
-        while len(chunks) > 1 or len(chunks[0]) > expected:  # it grew since discovery: read on
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
+        expected = min(source.stamp[0], _ONE_READ) if source.stamp is not None else 65536
+        first = os.read(fd, expected + 1)  # a regular file reads short only at its end...
+        if len(first) <= expected and expected < _ONE_READ:
+            return first
+        chunks = [first]  # ...unless it grew since discovery, or is too big for one read
+        while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-        return b"".join(chunks) if len(chunks) > 1 else chunks[0]
+        return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+_ONE_READ = 1 << 30  # Linux returns at most ~2 GiB from one read()
 
 
 def process(source: SourcePath, job: Job) -> FileResult:

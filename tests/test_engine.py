@@ -634,3 +634,9 @@ def test_a_file_that_grew_or_shrank_after_discovery_is_read_whole(workdir: Path)
     assert _read(SourcePath("server.py", "server.py", "python")) == b"y\n"  # no stamp: read to the end
     path.write_text(grown, encoding="utf-8")
     assert _read(SourcePath("server.py", "server.py", "python")) == grown.encode()
+
+
+def test_a_file_named_twice_is_checked_once(workdir: Path, run: Run) -> None:
+    write(workdir / "src" / "server.py", SERVER)
+    for spelling in ("src/server.py", "./src/server.py", str(workdir / "src" / "server.py"), "src"):
+        assert [s.display for s in discover([".", spelling])] == ["src/server.py"]

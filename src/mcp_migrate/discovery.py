@@ -66,6 +66,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
     monorepo cost more than listing and reading it."""
     found: dict[str, SourcePath] = {}
     cwd = os.getcwd()
+    cwd_prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
     for given in paths:
         if not os.path.lexists(given):
             raise UsageError(f"{given}: no such file or directory")
@@ -101,7 +102,8 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
                 continue
             if not stat.S_ISREG(info.st_mode):
                 continue
-            key = os.path.normpath(os.path.join(cwd, path))
+            # the absolute path (listed paths below "." are normalised: joining is enough)
+            key = cwd_prefix + path if here and relative else os.path.normpath(os.path.join(cwd, path))
             if key not in found:
                 found[key] = SourcePath(path, display, language, (info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     return sorted(found.values(), key=lambda s: s.display)
@@ -112,9 +114,11 @@ _EXCLUDED_SUFFIXES = tuple(p[1:] for p in DEFAULT_EXCLUDES if p.startswith("*"))
 
 
 def _default_excluded(parts: Sequence[str]) -> bool:
-    """The default excludes are folder names (plus `*.egg-info`): a set lookup per part."""
+    """The default excludes are folder names (plus `*.egg-info`): set lookups."""
     folders = parts[:-1]
-    return any(part in _EXCLUDED_NAMES or part.endswith(_EXCLUDED_SUFFIXES) for part in folders)
+    if not _EXCLUDED_NAMES.isdisjoint(folders):
+        return True
+    return any(part.endswith(_EXCLUDED_SUFFIXES) for part in folders)
 
 
 def _from_cwd(path: str, cwd: str) -> str:

@@ -419,9 +419,11 @@ def test_default_excluded_folders_are_skipped(run: Run, tmp_path: Path, use_git:
         _git_init(tmp_path)
     for folder in (".venv", "venv", "node_modules", "__pycache__", "build", "src/pkg/build", "src/.venv/lib"):
         write(f"{folder}/server.py", SERVER)
+    write("src/mcp_tools.egg-info/server.py", SERVER)
     write("src/pkg/server.py", SERVER)
     write("buildtools/server.py", SERVER)  # only whole components match
-    assert finding_paths(run, ".") == ["buildtools/server.py", "src/pkg/server.py"]
+    write("src/egg-info-notes/server.py", SERVER)
+    assert finding_paths(run, ".") == ["buildtools/server.py", "src/egg-info-notes/server.py", "src/pkg/server.py"]
 
 
 @pytest.mark.parametrize("pattern", ["legacy/*", "legacy", "legacy/"])

@@ -74,10 +74,9 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> list[SourceP
         here = os.path.normpath(given) == "."
         for relative in candidates:
             if relative:
-                parts = relative.split("/")
-                if len(parts) > 1 and _default_excluded(parts):
+                if _default_excluded(relative):
                     continue
-                name = parts[-1]
+                name = relative[relative.rfind("/") + 1 :]
                 path = relative if here else os.path.join(given, relative)
             else:
                 path = given
@@ -113,12 +112,15 @@ _EXCLUDED_NAMES = frozenset(p for p in DEFAULT_EXCLUDES if "*" not in p)
 _EXCLUDED_SUFFIXES = tuple(p[1:] for p in DEFAULT_EXCLUDES if p.startswith("*"))  # `*.egg-info`: a suffix
 
 
-def _default_excluded(parts: Sequence[str]) -> bool:
-    """The default excludes are folder names (plus `*.egg-info`): set lookups."""
-    folders = parts[:-1]
+def _default_excluded(relative: str) -> bool:
+    """Whether a folder of the `/`-separated relative path is a default exclude: folder names
+    (a set intersection) and `*.egg-info` (a substring test)."""
+    folders = relative.split("/")[:-1]
+    if not folders:
+        return False
     if not _EXCLUDED_NAMES.isdisjoint(folders):
         return True
-    return any(part.endswith(_EXCLUDED_SUFFIXES) for part in folders)
+    return any(suffix + "/" in relative for suffix in _EXCLUDED_SUFFIXES)
 
 
 def _from_cwd(path: str, cwd: str) -> str:
@@ -157,7 +159,7 @@ def _walk(root: str) -> Iterator[str]:
     for directory, dirnames, filenames in os.walk(root):
         base = os.path.relpath(directory, root).replace(os.sep, "/")
         prefix = "" if base == "." else base + "/"
-        dirnames[:] = sorted(d for d in dirnames if not _default_excluded((d, "")))
+        dirnames[:] = sorted(d for d in dirnames if not _default_excluded(d + "/"))
         for name in sorted(filenames):
             yield prefix + name
 

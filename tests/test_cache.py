@@ -218,6 +218,20 @@ def test_a_broken_or_unwritable_cache_only_costs_time(workdir: Path, run: Run, t
     assert code == 1 and len(report["findings"]) == 2
 
 
+def test_entries_that_are_not_ours_are_ignored(workdir: Path, run: Run, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("tampered")
+    _tree(workdir)
+    _, first = _check(run, "--cache-dir", str(folder), ".")
+    [stored] = folder.iterdir()
+    data = json.loads(stored.read_bytes())
+    data["entries"]["svc/server.py"] = "oops"
+    data["entries"]["deploy/service.yaml"][1] = [[["MCP301", "not a span"]], []]
+    data["entries"]["lib/module_1.py"] = [None, None, 7]
+    stored.write_text(json.dumps(data), encoding="utf-8")
+    code, second = _check(run, "--cache-dir", str(folder), ".")
+    assert code == 1 and _codes(second) == _codes(first)
+
+
 def test_nothing_is_written_into_the_checked_tree(workdir: Path, run: Run) -> None:
     _tree(workdir)
     before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))

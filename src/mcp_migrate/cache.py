@@ -46,9 +46,6 @@ RACY_NS = 2_000_000_000  # entries for files modified this close to the run's st
 _PARSERS = ("libcst", "yaml", "tree_sitter", "tree_sitter_typescript", "tree_sitter_javascript")
 _NOT_CACHED = ("cannot read:", "internal error:")
 
-Stamp = tuple[int, int, int]  # size, mtime_ns, ctime_ns
-Dependencies = tuple[tuple[str, "Stamp | None"], ...]  # (path, stamp; None: it did not exist)
-
 
 def default_dir() -> Path:
     configured = os.environ.get("MCP_MIGRATE_CACHE_DIR")
@@ -58,64 +55,61 @@ def default_dir() -> Path:
     return Path(base) / "mcp-migrate"
 
 
-def stamp_of(stat_result: os.stat_result) -> Stamp:
-    return (stat_result.st_size, stat_result.st_mtime_ns, stat_result.st_ctime_ns)
-
-
 class Cache:
-    """The entries of one working directory, for one job (see the module docstring)."""
+    """The entries of one working directory, for one job (see the module docstring).
+
+    Entries stay in their JSON form, `[stamp, result or null, [[path, stamp or null], ...]]`,
+    and a result is decoded only when used: most files are clean, and a re-run of a monorepo
+    would otherwise spend its time converting entries it only compares."""
 
     def __init__(self, folder: Path, job_key: object) -> None:
         self.started_ns = time.time_ns()
         self.file = folder / (hashlib.sha256(os.getcwd().encode("utf-8", "surrogateescape")).hexdigest()[:20] + ".json")
         self.key = repr((FORMAT, __version__, sys.version, _code_fingerprint(), job_key))
-        self.entries: dict[str, tuple[Stamp, FileResult | None, Dependencies]] = {}
+        self.entries: dict[str, list[Any]] = {}
         self.changed = False
         try:
             with open(self.file, "rb") as stream:
                 stored = json.load(stream)
-            if isinstance(stored, dict) and stored.get("key") == self.key:
-                self.entries = {path: _entry(path, value) for path, value in stored["entries"].items()}
+            if isinstance(stored, dict) and stored.get("key") == self.key and isinstance(stored.get("entries"), dict):
+                self.entries = stored["entries"]
             else:
                 self.changed = True  # another version or job: start over
         except FileNotFoundError:
             pass
         except Exception:  # a truncated or foreign file: start over
-            self.entries = {}
             self.changed = True
 
     def get(self, source: SourcePath, clean_only: bool) -> FileResult | None:
         """The remembered result of an unchanged file; with `clean_only`, only when it had no
         findings and no errors."""
         entry = self.entries.get(source.display)
-        if entry is None or source.stamp is None or entry[0] != source.stamp:
+        if entry is None or source.stamp is None:
             return None
-        if any(_stamp(path) != stamp for path, stamp in entry[2]):
+        try:
+            stamp, result, dependencies = entry
+            if stamp != [*source.stamp] or any(_stamp(path) != known for path, known in dependencies):
+                return None
+            if result is None:
+                return FileResult(source.display)
+            return None if clean_only else _decode(source.display, result)
+        except (TypeError, ValueError, KeyError, IndexError):  # an entry that is not ours
             return None
-        result = entry[1]
-        if result is None:
-            return FileResult(source.display)
-        if clean_only:
-            return None
-        return FileResult(source.display, list(result.findings), list(result.errors))
 
     def put(self, source: SourcePath, result: FileResult) -> None:
         stamp = source.stamp
         if stamp is None or result.diff or result.fixed:
             return
-        dependencies = tuple((path, _stamp(path)) for path in result.depends_on)
-        stamps = [stamp, *(s for _, s in dependencies if s is not None)]
-        racy = any(s[1] >= self.started_ns - RACY_NS for s in stamps)
+        stamps = {path: _stamp(path) for path in result.depends_on}
+        mtimes = [stamp[1], *(s[1] for s in stamps.values() if s is not None)]
+        racy = any(mtime >= self.started_ns - RACY_NS for mtime in mtimes)
         if racy or any(e.message.startswith(_NOT_CACHED) for e in result.errors):
             if self.entries.pop(source.display, None) is not None:
                 self.changed = True
             return
-        value = None if not result.findings and not result.errors else result
-        if value is not None and result.depends_on:
-            value = FileResult(result.path, result.findings, result.errors)  # the paths are in `dependencies`
-        old = self.entries.get(source.display)
-        if old is None or old[0] != stamp or old[2] != dependencies or (old[1] is None) != (value is None):
-            self.entries[source.display] = (stamp, value, dependencies)
+        entry = [list(stamp), _encode(result), [[path, known] for path, known in stamps.items()]]
+        if self.entries.get(source.display) != entry:
+            self.entries[source.display] = entry
             self.changed = True
 
     def save(self, seen: Sequence[SourcePath]) -> None:
@@ -128,16 +122,12 @@ class Cache:
                 self.changed = True
         if not self.changed:
             return
-        entries = {
-            path: [list(stamp), _encode(result), [[p, None if s is None else list(s)] for p, s in dependencies]]
-            for path, (stamp, result, dependencies) in self.entries.items()
-        }
         with contextlib.suppress(OSError):
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.file.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                    json.dump({"key": self.key, "entries": entries}, stream, separators=(",", ":"))
+                    json.dump({"key": self.key, "entries": self.entries}, stream, separators=(",", ":"))
                 os.replace(temporary, self.file)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -145,17 +135,9 @@ class Cache:
                 raise
 
 
-def _entry(path: str, value: list[Any]) -> tuple[Stamp, FileResult | None, Dependencies]:
-    stamp, result, dependencies = value
-    return (
-        (stamp[0], stamp[1], stamp[2]),
-        None if result is None else _decode(path, result),
-        tuple((p, None if s is None else (s[0], s[1], s[2])) for p, s in dependencies),
-    )
-
-
-def _encode(result: FileResult | None) -> list[Any] | None:
-    if result is None:
+def _encode(result: FileResult) -> list[Any] | None:
+    """null for a clean file; else [findings, error messages]."""
+    if not result.findings and not result.errors:
         return None
     findings = [
         [
@@ -199,11 +181,13 @@ def _span(span: Span) -> list[int]:
     return [span.line, span.column, span.end_line, span.end_column]
 
 
-def _stamp(path: str) -> Stamp | None:
+def _stamp(path: str) -> list[int] | None:
+    """A file's or folder's stamp as stored (None: it does not exist)."""
     try:
-        return stamp_of(os.stat(path))
+        info = os.stat(path)
     except OSError:
         return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
 def _code_fingerprint() -> tuple[object, ...]:

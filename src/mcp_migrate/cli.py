@@ -229,6 +229,13 @@ def _lint(args: argparse.Namespace) -> int:
     known = baseline.load(args.baseline) if getattr(args, "baseline", None) else None
     selected = rules.select(settings.select or None, settings.ignore)
     sources = discover(args.paths or ["."], settings.exclude)
+    if not sources:  # say so, rather than let "all checks passed" suggest something was checked
+        shown = " ".join(args.paths or ["."])
+        print(
+            f"mcp-migrate: warning: no files to check in {shown} (none of a supported language, "
+            "or all ignored by git or excluded)",
+            file=sys.stderr,
+        )
     job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores)
     cache = _cache(args, job, len(sources))
     with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed

@@ -548,9 +548,9 @@ def test_progress_bar_on_a_long_interactive_run(run: Run, monkeypatch: pytest.Mo
 
 def test_nothing_to_check_is_said_on_stderr(workdir: Path, run: Run) -> None:
     write("notes.txt", "nothing for us\n")
-    code, out, err = run("check", ".")
+    code, _, err = run("check", ".")
     assert code == 0
     assert "no files to check in ." in err
     write("server.py", "x = 1\n")
-    code, out, err = run("check", ".")
+    code, _, err = run("check", ".")
     assert code == 0 and "no files to check" not in err

@@ -4,7 +4,10 @@ Each case holds
 - `input.<ext>`: the code as a user wrote it;
 - `findings.txt`: what `check` reports, one `line:column CODE` per line (empty: silent);
 - `expected.<ext>`: the file after `fix` (absent: `fix` must leave it alone);
-- `expected.unsafe.<ext>`: the file after `fix --unsafe-fixes` (absent: same as `expected`).
+- `expected.unsafe.<ext>`: the file after `fix --unsafe-fixes` (absent: same as `expected`);
+- optionally the project's pin files (`requirements.txt`, `pyproject.toml`, `uv.lock`, ...):
+  the case runs in a folder of its own with them, so the SDK version a fix is written for is
+  the one the case pins (and nothing above the case, such as this repository's pyproject).
 
 Every fixed file must parse, and fixing it again must change nothing.
 Set UPDATE_SNAPSHOTS=1 to rewrite the snapshots from the tool's output (then review the diff).
@@ -36,6 +39,21 @@ def _input(case: Path) -> Path:
     return next(case.glob("input.*"))
 
 
+_SNAPSHOTS = ("findings.txt", "expected.", "input.")
+
+
+def _workspace(case: Path, tmp_path: Path) -> Path:
+    """A copy of the case's input beside its pin files, in a folder of its own; the input's path."""
+    work = tmp_path / "project"
+    work.mkdir()
+    for item in case.iterdir():
+        if item.is_file() and not item.name.startswith(_SNAPSHOTS):
+            shutil.copyfile(item, work / item.name)
+    source = _input(case)
+    shutil.copyfile(source, work / source.name)
+    return work / source.name
+
+
 def _run(path: Path, mode: engine.Mode, unsafe: bool = False) -> engine.FileResult:
     [source] = discover([str(path)])
     return engine.process(source, engine.Job(ALL_CODES, mode, unsafe))
@@ -49,8 +67,8 @@ def _snapshot(path: Path, actual: str) -> None:
 
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_findings(case: Path) -> None:
-    result = _run(_input(case), engine.Mode.CHECK)
+def test_findings(case: Path, tmp_path: Path) -> None:
+    result = _run(_workspace(case, tmp_path), engine.Mode.CHECK)
     assert not result.errors, result.errors
     actual = "".join(f"{f.span.line}:{f.span.column} {f.code}\n" for f in result.findings)
     _snapshot(case / "findings.txt", actual)
@@ -66,8 +84,7 @@ def test_findings(case: Path) -> None:
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fix(case: Path, unsafe: bool, tmp_path: Path) -> None:
     source = _input(case)
-    work = tmp_path / source.name
-    shutil.copyfile(source, work)
+    work = _workspace(case, tmp_path)
     first = _run(work, engine.Mode.FIX, unsafe)
     assert not first.errors, first.errors
     fixed = work.read_text(encoding="utf-8")

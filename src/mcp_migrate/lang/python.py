@@ -118,28 +118,36 @@ class PythonModule:
         """
         dotted = _dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
         head, _, rest = dotted.partition(".")
-        target = self._imports.get(head)
-        if dotted and target is None:
+        targets = self._imports.get(head)
+        if dotted and targets is None:
             return set()  # not imported: a local object, never an SDK's
-        if target is not None:
-            candidate = f"{target}.{rest}" if rest else target
+        if targets is not None:
+            candidates = {f"{target}.{rest}" if rest else target for target in targets}
             # Shadowed or not, a name whose import is not one we look for cannot become one.
-            if head not in self._bound_locally or (wanted is not None and candidate not in wanted):
-                return {candidate}
+            if head not in self._bound_locally or (wanted is not None and candidates.isdisjoint(wanted)):
+                return candidates
         return self._names.qualified_names(node)
 
     @cached_property
-    def _imports(self) -> dict[str, str]:
-        """Local name -> dotted name, for every absolute import in the module."""
-        found: dict[str, str] = {}
+    def _imports(self) -> dict[str, tuple[str, ...]]:
+        """Local name -> dotted names, for every absolute import in the module. A name imported
+        more than once (`try: from a import X` / `except ImportError: from b import X`) may be
+        either at run time: every import of it counts."""
+        found: dict[str, tuple[str, ...]] = {}
+
+        def add(local: str, target: str) -> None:
+            known = found.get(local, ())
+            if target not in known:
+                found[local] = (*known, target)
+
         for imp in self.walk(cst.Import):
             for alias in imp.names:
                 name = _dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    found[alias.asname.name.value] = name
+                    add(alias.asname.name.value, name)
                 else:
                     head = name.partition(".")[0]
-                    found[head] = head
+                    add(head, head)
         for node in self.walk(cst.ImportFrom):
             if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
                 continue
@@ -147,7 +155,7 @@ class PythonModule:
             for alias in node.names:
                 local = alias.asname.name if alias.asname is not None else alias.name
                 if isinstance(local, cst.Name):
-                    found[local.value] = f"{module}.{_dotted(alias.name)}"
+                    add(local.value, f"{module}.{_dotted(alias.name)}")
         return found
 
     @cached_property

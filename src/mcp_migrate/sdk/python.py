@@ -17,13 +17,21 @@ from enum import Enum
 import libcst as cst
 
 from ..lang.python import PythonModule, argument, bool_value, keyword, method_call, string_value
-
-MCP_V1_SERVER = frozenset({"mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP"})
-MCP_V2_SERVER = frozenset(
-    {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
+from .pins import project_pins
+from .python_versions import (
+    FASTMCP_SERVER,
+    MCP_V1_SERVER,
+    MCP_V2_SERVER,
+    SERVER_CLASSES,
+    Candidates,
+    Placement,
+    Sdk,
+    candidate_lines,
+    ctor_flag_honoured,
+    placement,
 )
-FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
-SERVER_CLASSES = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
+
+__all__ = ["FASTMCP_SERVER", "MCP_V1_SERVER", "MCP_V2_SERVER", "SERVER_CLASSES", "Sdk"]
 SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
 SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 
@@ -35,12 +43,6 @@ _OFF_WHEN_NONE = frozenset(RESUMABILITY_KEYWORDS)  # `event_store=None` switches
 
 STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"
 _TRANSPORT_KIND = {"stdio": STDIO, "streamable-http": HTTP, "http": HTTP, "sse": SSE}
-
-
-class Sdk(Enum):
-    MCP_V1 = "mcp v1 `FastMCP`"
-    MCP_V2 = "mcp v2 `MCPServer`"
-    FASTMCP = "fastmcp `FastMCP`"
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,6 @@ _SERVE_METHODS: dict[Sdk, dict[str, Method]] = {
 }
 _SERVE_METHODS[Sdk.MCP_V2] = _SERVE_METHODS[Sdk.MCP_V1]
 
-# Where each SDK takes `stateless_http`: on the constructor (v1) or on the serving call.
-STATELESS_ON_CONSTRUCTOR = {Sdk.MCP_V1}
-
 
 @dataclass
 class Serve:
@@ -92,8 +91,20 @@ class Serve:
 class Server:
     sdk: Sdk
     ctor: cst.Call
+    candidates: Candidates  # the SDK releases it can run on, from its import and the project's pins
     serves: list[Serve] = field(default_factory=list)
     settings_writes: list[cst.Assign] = field(default_factory=list)  # x.settings.stateless_http = ...
+
+    @property
+    def placement(self) -> Placement | None:
+        """Where `stateless_http=True` goes on every release the server can run on (None: no
+        single spelling works on all of them, so no fix is safe)."""
+        methods = [serve.method for serve in self.serves if serve.may_serve(HTTP)]
+        return placement(self.candidates.lines, methods)
+
+    @property
+    def label(self) -> str:
+        return f"{self.sdk.value} on {self.candidates.assumed}"
 
 
 def servers(module: PythonModule) -> list[Server]:
@@ -102,20 +113,15 @@ def servers(module: PythonModule) -> list[Server]:
 
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
+    pins = None
     for call in module.walk(cst.Call):
         names = module.qualified_names(call.func, SERVER_CLASSES)
-        sdk = (
-            Sdk.MCP_V1
-            if not names.isdisjoint(MCP_V1_SERVER)
-            else Sdk.MCP_V2
-            if not names.isdisjoint(MCP_V2_SERVER)
-            else Sdk.FASTMCP
-            if not names.isdisjoint(FASTMCP_SERVER)
-            else None
-        )
-        if sdk is None:
+        if names.isdisjoint(SERVER_CLASSES):
             continue
-        server = Server(sdk, call)
+        pins = pins or project_pins(module.path)
+        candidates = candidate_lines(names, pins)
+        sdk = candidates.lines[-1].family  # the newest: serving methods are named alike across a family
+        server = Server(sdk, call, candidates)
         for receiver in aliases(module, call, depth=0, seen=set()):
             _record_use(module, server, receiver)
         yield server
@@ -251,12 +257,13 @@ class SessionConfig:
     serves_http: bool
     server: Server | None = None  # None for a bare StreamableHTTPSessionManager
     serve: Serve | None = None  # the serving call, where the SDK takes the flag there
+    placed: bool = True  # every release the server can run on takes the flag on `call`
 
     @property
     def label(self) -> str:
         if self.server is None:
             return "`StreamableHTTPSessionManager`"
-        return self.server.sdk.value
+        return self.server.label
 
 
 def session_configs(module: PythonModule) -> list[SessionConfig]:
@@ -266,11 +273,14 @@ def session_configs(module: PythonModule) -> list[SessionConfig]:
 def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:
     global_stateless = _global_fastmcp_stateless(module)
     for server in servers(module):
-        if server.sdk in STATELESS_ON_CONSTRUCTOR:
-            mode, arg = _mode(server.ctor, "stateless_http")
-            if mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
-                mode = Mode.STATELESS
-            yield SessionConfig(server.ctor, "stateless_http", arg, mode, bool(http_serves(server)), server)
+        where = server.placement
+        ctor_mode, ctor_arg = _mode(server.ctor, "stateless_http")
+        if where is Placement.CONSTRUCTOR or (ctor_arg is not None and ctor_flag_honoured(server.candidates.lines)):
+            if ctor_mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
+                ctor_mode = Mode.STATELESS
+            yield SessionConfig(
+                server.ctor, "stateless_http", ctor_arg, ctor_mode, bool(http_serves(server)), server, placed=True
+            )
             continue
         for serve in http_serves(server):
             mode, arg = _mode(serve.call, "stateless_http")
@@ -280,7 +290,8 @@ def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:
                     mode, arg = alias_mode, alias
             if mode is Mode.STATEFUL and arg is None and server.sdk is Sdk.FASTMCP and global_stateless:
                 mode = Mode.STATELESS
-            yield SessionConfig(serve.call, "stateless_http", arg, mode, True, server, serve)
+            placed = where is Placement.SERVING_CALL
+            yield SessionConfig(serve.call, "stateless_http", arg, mode, True, server, serve, placed=placed)
     for call in module.walk(cst.Call):
         if module.resolves_to(call.func, SESSION_MANAGER):
             mode, arg = _mode(call, "stateless", position=3)

@@ -28,6 +28,7 @@ from ...sdk.python import (
     session_only_arguments,
     settings_flag_writes,
 )
+from ...sdk.python_versions import describe_lines
 
 CODE = "MCP101"
 
@@ -84,7 +85,27 @@ def _stateful(module: PythonModule, config: SessionConfig) -> Diagnostic:
         f"{config.label} serves Streamable HTTP with protocol sessions (`{config.flag}` {how}): "
         "every client is pinned to the replica that holds its session"
     )
+    if not config.placed:
+        return Diagnostic(CODE, module.span(call), message + _unplaced(config))
     return Diagnostic(CODE, module.span(call), message, Fix(safety, description + caveat, tuple(edits)))
+
+
+def _unplaced(config: SessionConfig) -> str:
+    """Why no fix is offered: the releases the server may run on disagree on the spelling."""
+    assert config.server is not None
+    candidates = config.server.candidates
+    if candidates.pinned_out:
+        return (
+            "; no fix: the project's pins admit no release that provides this import, so the "
+            "version it runs on is unknown; set `stateless_http=True` where that version takes it"
+        )
+    method = f"`{config.serve.method}()`" if config.serve is not None else "the serving call"
+    on_ctor = describe_lines([line for line in candidates.lines if line.ctor_flag])
+    on_call = describe_lines([line for line in candidates.lines if not line.ctor_flag])
+    return (
+        f"; no fix: {on_ctor} take `stateless_http=True` on the constructor, {on_call or 'the others'} "
+        f"on {method} and reject it on the constructor: pin or lock the SDK, then run fix again"
+    )
 
 
 def _safety(config: SessionConfig) -> tuple[FixSafety, str]:

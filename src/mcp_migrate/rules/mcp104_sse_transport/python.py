@@ -9,6 +9,7 @@ import libcst as cst
 from ...lang.python import PythonModule, bool_value, edit_arguments, keyword, replace_string, string_value
 from ...model import Diagnostic, Edit, Fix, FixSafety
 from ...sdk.python import SSE, SSE_SERVER_TRANSPORT, Sdk, Serve, Server, servers
+from ...sdk.python_versions import Placement, placement
 
 CODE = "MCP104"
 _WHY = "which routes every message by session id and cannot run behind round-robin"
@@ -43,8 +44,11 @@ def _fix(module: PythonModule, server: Server, serve: Serve) -> Fix | None:
         return None  # sse_app(), run_sse_async(): the caller mounts or awaits it, see the remedy
     if any(keyword(serve.call, option) is not None for option in _SSE_ONLY_OPTIONS):
         return None
+    where = placement(server.candidates.lines, [serve.method])
+    if where is None:
+        return None  # the releases it may run on disagree on where `stateless_http` goes
     edits: list[Edit] = [replace_string(module, arg.value, _HTTP_NAME[server.sdk])]
-    target = server.ctor if server.sdk is Sdk.MCP_V1 else serve.call
+    target = server.ctor if where is Placement.CONSTRUCTOR else serve.call
     flag = keyword(target, "stateless_http")
     if flag is None:
         if any(a.star == "**" for a in target.args):

@@ -1,0 +1,180 @@
+"""Which release of which Python SDK a server runs on, and how that release spells sessions off.
+
+Each `ApiLine` is a range of releases of one package that agree on the spelling, read from the
+packages themselves (their signatures, checked by tests/sdk_versions against installed copies):
+
+| line | `stateless_http=` on the constructor | serving calls that take it |
+|---|---|---|
+| mcp 1.x | honoured | none |
+| mcp 2.x | TypeError | `run("streamable-http")`, `streamable_http_app()`, `run_streamable_http_async()` |
+| fastmcp < 2.8 | honoured (a setting) | none |
+| fastmcp 2.8 - 2.9 | honoured | `http_app()` |
+| fastmcp 2.10 - 2.14 | honoured (deprecated) | `http_app()`, `run_http_async()`, `run(transport="http")` |
+| fastmcp 3.x, 4.x | TypeError | `http_app()`, `run_http_async()`, `run(transport="http")` |
+
+Rules never compare versions themselves: they ask `candidate_lines()` which lines a server can
+be on (the class it imports, intersected with the project's pins) and `placement()` where the
+flag goes on every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from packaging.version import Version
+
+if TYPE_CHECKING:
+    from .pins import Pin, ProjectPins
+
+MCP_V1_SERVER = frozenset({"mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP"})
+MCP_V2_SERVER = frozenset(
+    {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
+)
+FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
+
+_FASTMCP_HTTP_SERVES = frozenset({"http_app", "run_http_async", "run", "run_async"})
+
+
+class Sdk(Enum):
+    """The server API a class belongs to: what its serving methods are called."""
+
+    MCP_V1 = "mcp v1 `FastMCP`"
+    MCP_V2 = "mcp v2 `MCPServer`"
+    FASTMCP = "fastmcp `FastMCP`"
+
+
+@dataclass(frozen=True)
+class ApiLine:
+    package: str
+    low: Version  # first release of the line
+    high: Version  # first release after it
+    family: Sdk
+    classes: frozenset[str]
+    ctor_flag: bool  # `stateless_http=` on the constructor is accepted and honoured
+    serve_flag: frozenset[str]  # serving methods that accept `stateless_http=` for HTTP
+
+    @property
+    def label(self) -> str:
+        return _range_label(self.package, self.low, self.high)
+
+    def contains(self, version: Version) -> bool:
+        return self.low <= version < self.high
+
+
+def _v(text: str) -> Version:
+    return Version(text)
+
+
+LINES: tuple[ApiLine, ...] = (
+    ApiLine("mcp", _v("1.0"), _v("2.0"), Sdk.MCP_V1, MCP_V1_SERVER, True, frozenset()),
+    ApiLine(
+        "mcp",
+        _v("2.0"),
+        _v("3.0"),
+        Sdk.MCP_V2,
+        MCP_V2_SERVER,
+        False,
+        frozenset({"run", "streamable_http_app", "run_streamable_http_async"}),
+    ),
+    ApiLine("fastmcp", _v("0"), _v("2.8"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset()),
+    ApiLine("fastmcp", _v("2.8"), _v("2.10"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset({"http_app"})),
+    ApiLine("fastmcp", _v("2.10"), _v("3.0"), Sdk.FASTMCP, FASTMCP_SERVER, True, _FASTMCP_HTTP_SERVES),
+    ApiLine("fastmcp", _v("3.0"), _v("5.0"), Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
+)
+SERVER_CLASSES = frozenset().union(*(line.classes for line in LINES))
+
+# Releases on the package index when this table was written (newest of each line and the
+# boundaries), so that a specifier such as `fastmcp>=2.3,<2.9` is matched to real releases.
+_RELEASES = {
+    "mcp": "1.0.0 1.9.4 1.12.4 1.23.0 1.26.0 1.30.0 2.0.0 2.1.1 2.2.0 2.3.0",
+    "fastmcp": "0.4.1 1.0 2.0.0 2.3.5 2.7.1 2.8.0 2.8.1 2.9.2 2.10.0 2.10.6 2.12.5 2.13.3 2.14.0 2.14.7 "
+    "3.0.0 3.2.0 3.4.3 3.4.11 4.0.0 4.1.6 4.2.3",
+}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The lines a server can be on, and why."""
+
+    lines: tuple[ApiLine, ...]
+    assumed: str  # for messages: "fastmcp 3.4.3 in uv.lock", "mcp 1.x (no pin found)"
+    pinned_out: bool = False  # the pins exclude every line the import names
+
+
+def candidate_lines(qualified_names: set[str], pins: ProjectPins) -> Candidates:
+    """The lines whose class the constructor names (several, when an import falls back to
+    another) that the project's pins admit."""
+    named = tuple(line for line in LINES if not line.classes.isdisjoint(qualified_names))
+    admitted = []
+    notes = []
+    for package in dict.fromkeys(line.package for line in named):
+        pin = pins.get(package)
+        lines = [line for line in named if line.package == package]
+        if pin is None:
+            admitted += lines
+            notes.append(f"{describe_lines(lines)} (no pin of `{package}` found)")
+            continue
+        kept = [line for line in lines if any(pin.admits(v) and line.contains(v) for v in _probes(line, pin))]
+        admitted += kept
+        if pin.versions:
+            notes.append(f"{package} {', '.join(str(v) for v in sorted(pin.versions))} ({pin.describe()})")
+        else:
+            notes.append(f"{describe_lines(kept) or package} ({pin.describe()})")
+    if not admitted:
+        return Candidates(named, "; ".join(notes), pinned_out=True)
+    return Candidates(tuple(admitted), "; ".join(notes))
+
+
+def _probes(line: ApiLine, pin: Pin) -> list[Version]:
+    """Versions to test a pin against: the locked ones, else the line's known releases and
+    its edges (its first release and the last pre-release before the next line)."""
+    if pin.versions:
+        return sorted(pin.versions)
+    known = [Version(v) for v in _RELEASES.get(line.package, "").split()]
+    return [v for v in known if line.contains(v)] + [line.low, Version(f"{line.high}.dev0")]
+
+
+def describe_lines(lines: Sequence[ApiLine]) -> str:
+    """Labels of the lines, adjacent lines of one package merged: "fastmcp < 3.0 or mcp 2.x"."""
+    merged: list[list[ApiLine]] = []
+    for line in lines:
+        if merged and merged[-1][-1].package == line.package and merged[-1][-1].high == line.low:
+            merged[-1].append(line)
+        else:
+            merged.append([line])
+    return " or ".join(_range_label(run[0].package, run[0].low, run[-1].high) for run in merged)
+
+
+def _range_label(package: str, low: Version, high: Version) -> str:
+    """`mcp 2.x`, `fastmcp 3.x/4.x`, `fastmcp < 2.8`, `fastmcp 2.8 - <2.10`."""
+    whole = low.release[1:] == (0,) * len(low.release[1:]) and high.release[1:] == (0,) * len(high.release[1:])
+    if whole and low.major > 0:
+        return f"{package} " + "/".join(f"{major}.x" for major in range(low.major, high.major))
+    if low.major == 0:
+        return f"{package} < {high}"
+    return f"{package} {low} - <{high}"
+
+
+class Placement(Enum):
+    CONSTRUCTOR = "constructor"
+    SERVING_CALL = "serving call"
+
+
+def placement(lines: Sequence[ApiLine], serving_methods: Sequence[str]) -> Placement | None:
+    """Where `stateless_http=True` goes so that every candidate line accepts and honours it:
+    on the serving calls when every line takes it on all of them, else on the constructor
+    when every line honours it there; None when no single spelling works on all of them."""
+    if not lines:
+        return None
+    if serving_methods and all(set(serving_methods) <= line.serve_flag for line in lines):
+        return Placement.SERVING_CALL
+    if all(line.ctor_flag for line in lines):
+        return Placement.CONSTRUCTOR
+    return None
+
+
+def ctor_flag_honoured(lines: Sequence[ApiLine]) -> bool:
+    return bool(lines) and all(line.ctor_flag for line in lines)

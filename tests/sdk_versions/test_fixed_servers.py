@@ -1,0 +1,187 @@
+"""Every Python fix, run under the real SDK releases its project can install.
+
+For each fixture whose fix produces Python (`expected*.py` of the MCP1xx cases), the SDK
+releases the case admits are worked out the way the rules do (its import and its pin files),
+and for each one that has an environment (envs.py) the fixed file is executed there: it must
+not raise, and if the original served HTTP the fixed one must still serve it, answer a 2025
+`initialize` with 200 and mint no `Mcp-Session-Id`. The original of every MCP101 positive must
+mint one under the same release (so the probe can tell the difference). A second test holds
+the table in sdk/python_versions.py to the installed packages' own signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from envs import ENVS, SdkEnv, ensure, python_of
+from support import need
+
+from mcp_migrate.lang.python import PythonModule
+from mcp_migrate.sdk.pins import Pin, project_pins
+from mcp_migrate.sdk.python import servers
+from mcp_migrate.sdk.python_versions import LINES, ApiLine
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).parent
+FIXTURES = HERE.parent / "fixtures"
+_SNAPSHOTS = ("findings.txt", "expected", "input.")
+
+
+@cache
+def _built() -> dict[str, str]:
+    return ensure()
+
+
+def _env_ready(env: SdkEnv) -> None:
+    errors = _built()
+    need(f"cannot build the {env.name} environment: {errors[env.name]}" if env.name in errors else None)
+
+
+def _workspace(case: Path, text: str, tmp_path: Path) -> Path:
+    folder = tmp_path / case.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in case.iterdir():
+        if item.is_file() and not item.name.startswith(_SNAPSHOTS):
+            shutil.copyfile(item, folder / item.name)
+    path = folder / "server.py"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _envs_for(case: Path, text: str, tmp: Path) -> list[SdkEnv]:
+    """The environments whose release the case's import and pins admit."""
+    path = _workspace(case, text, tmp)
+    found = servers(PythonModule(text, "\n", path))
+    pins = project_pins(path)
+    if found:
+        lines = [line for server in found for line in server.candidates.lines]
+    else:  # the low-level API: every mcp release has it
+        lines = [line for line in LINES if line.package == "mcp" and PythonModule(text).imports_any(("mcp",))]
+    return [env for env in ENVS if any(_runs(line, env, pins.get(env.package)) for line in lines)]
+
+
+def _runs(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
+    """The environment's release stands for the line, and the pin admits it (a locked release
+    is stood for by the environment of its line)."""
+    if line.package != env.package or not line.contains(env.parsed_version):
+        return False
+    if pin is not None and pin.versions:
+        return any(line.contains(v) for v in pin.versions)
+    return pin is None or pin.admits(env.parsed_version)
+
+
+def _outputs() -> list[tuple[Path, Path]]:
+    return sorted((p.parent, p) for p in FIXTURES.glob("MCP1*/*/expected*.py"))
+
+
+def _params() -> list[Any]:
+    import tempfile
+
+    params = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case, output in _outputs():
+            for env in _envs_for(case, output.read_text(encoding="utf-8"), Path(tmp)):
+                label = f"{case.parent.name}/{case.name}/{output.name}@{env.name}"
+                params.append(pytest.param(case, output, env, id=label))
+    return params
+
+
+def _probe(env: SdkEnv, *paths: Path) -> list[dict[str, Any]]:
+    """Run files under the environment's SDK (one interpreter for all: imports are slow)."""
+    out = paths[0].parent.parent / "probe-results.json"
+    done = subprocess.run(
+        [str(python_of(env)), str(HERE / "probe.py"), str(out), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,  # a stdio server reads end-of-file and stops
+        cwd=paths[0].parent,
+    )
+    assert out.exists(), f"probe wrote nothing (exit {done.returncode}): {done.stderr[-2000:]}"
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_every_fixed_output_has_an_environment() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        missing = [
+            str(output.relative_to(FIXTURES))
+            for case, output in _outputs()
+            if not _envs_for(case, output.read_text(encoding="utf-8"), Path(tmp))
+        ]
+    assert not missing, f"fixed outputs no SDK environment runs: {missing}"
+
+
+@pytest.mark.parametrize(("case", "output", "env"), _params())
+def test_fixed_server_runs_without_sessions(case: Path, output: Path, env: SdkEnv, tmp_path: Path) -> None:
+    _env_ready(env)
+    source = next(case.glob("input.py"))
+    before, after = _probe(
+        env,
+        _workspace(case, source.read_text(encoding="utf-8"), tmp_path / "before"),
+        _workspace(case, output.read_text(encoding="utf-8"), tmp_path / "after"),
+    )
+    assert "error" not in before, f"the original fails under {env.name} (a fixture the release cannot run): {before}"
+    assert "error" not in after, f"the fixed file fails under {env.name}: {after}"
+    if before.get("app") and case.parent.name == "MCP101":
+        assert before.get("session_id"), f"the original does not mint a session under {env.name}: {before}"
+    if before.get("app"):
+        assert after.get("app"), f"the fixed file no longer serves HTTP under {env.name}: {after}"
+    if after.get("app"):
+        assert after["status"] == 200, after
+        assert after["session_id"] is None, f"still mints Mcp-Session-Id under {env.name}: {after}"
+
+
+_SIGNATURES = """
+import inspect, json, sys
+package = sys.argv[1]
+if package == "mcp":
+    try:
+        from mcp.server.mcpserver import MCPServer as Server
+    except ImportError:
+        from mcp.server.fastmcp import FastMCP as Server
+else:
+    from fastmcp import FastMCP as Server
+try:
+    Server("probe", stateless_http=True)
+    ctor = True
+except TypeError:
+    ctor = False
+serving = {}
+for name in ("run", "run_async", "http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async"):
+    method = getattr(Server, name, None)
+    if method is None:
+        continue
+    params = inspect.signature(method).parameters
+    if "stateless_http" in params:
+        serving[name] = True
+    elif name in ("run", "run_async"):  # they forward **kwargs to the HTTP runner
+        target = getattr(Server, "run_http_async", None) or getattr(Server, "run_streamable_http_async")
+        serving[name] = "stateless_http" in inspect.signature(target).parameters
+    else:
+        serving[name] = False
+print(json.dumps({"ctor": ctor, "serving": [n for n, ok in serving.items() if ok]}))
+"""
+
+
+@pytest.mark.parametrize("env", ENVS, ids=lambda e: e.name)
+def test_api_table_matches_the_installed_sdk(env: SdkEnv) -> None:
+    _env_ready(env)
+    done = subprocess.run(
+        [str(python_of(env)), "-c", _SIGNATURES, env.package], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    real = json.loads(done.stdout.strip().splitlines()[-1])
+    [line] = [
+        candidate for candidate in LINES if candidate.package == env.package and candidate.contains(env.parsed_version)
+    ]
+    assert line.ctor_flag == real["ctor"], f"{line.label}: constructor flag is {real['ctor']} in {env.name}"
+    assert line.serve_flag == set(real["serving"]), f"{line.label}: {env.name} takes it on {real['serving']}"

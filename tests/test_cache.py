@@ -257,3 +257,20 @@ def test_small_runs_do_not_use_it(workdir: Path, run: Run, tmp_path_factory) -> 
     _tree(workdir)
     _check(run, "--cache-dir", str(folder), "svc/server.py", "deploy/service.yaml")
     assert list(folder.iterdir()) == []
+
+
+def test_a_changed_pin_rechecks_the_servers_it_decides(workdir: Path, run: Run, checked: list[str]) -> None:
+    """The SDK release a project pins decides findings and fixes: a new lock or requirement is
+    a reason to check its servers again, though the servers themselves did not change."""
+    _tree(workdir)
+    write(workdir / "svc" / "server.py", SERVER.replace('FastMCP("Weather")', 'FastMCP("Weather", stateless_http=True)'))
+    write(workdir / "svc" / "requirements.txt", "fastmcp==2.12.5\n")
+    _age(workdir)
+    _, first = _check(run, ".")
+    assert _codes(first) == [("deploy/service.yaml", "MCP301")]  # fastmcp 2.x honours the constructor flag
+    write(workdir / "svc" / "requirements.txt", "fastmcp==3.4.11\n")  # 3.x rejects it there
+    _age(workdir)
+    checked.clear()
+    _, second = _check(run, ".")
+    assert "svc/server.py" in checked
+    assert _codes(second) == [("deploy/service.yaml", "MCP301"), ("svc/server.py", "MCP101")]

@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fix.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes marked unsafe")
     fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
+    fix.add_argument(
+        "--fix-tests",
+        action="store_true",
+        default=None,
+        help="fix test code too (test_*.py, *.test.ts, ...: advisory and left alone by default)",
+    )
 
     listing = commands.add_parser("rules", help="list every rule")
     listing.add_argument("--format", choices=config.FORMATS, default="text")
@@ -203,6 +209,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["progress"] = False
     if getattr(args, "unsafe_fixes", None):
         overrides["unsafe_fixes"] = True
+    if getattr(args, "fix_tests", None):
+        overrides["fix_tests"] = True
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     where = f" (in {settings.source})" if settings.source else ""
     return replace(
@@ -236,7 +244,9 @@ def _lint(args: argparse.Namespace) -> int:
             "or all ignored by git or excluded)",
             file=sys.stderr,
         )
-    job = engine.Job(tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores)
+    job = engine.Job(
+        tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores, settings.fix_tests
+    )
     cache = _cache(args, job, len(sources))
     with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed
         with _progress(len(sources), settings) as advance:

@@ -28,12 +28,13 @@ class Settings:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     progress: bool = True
     unsafe_fixes: bool = False
+    fix_tests: bool = False  # fix test code too (by default its findings are advisory and left alone)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes or prefixes)
     source: str | None = None  # the config file the settings came from
 
 
 _LIST_KEYS = {"select", "ignore", "exclude"}
-_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes", "per-file-ignores"}
+_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes", "fix-tests", "per-file-ignores"}
 
 
 def find_config(start: Path) -> Path | None:
@@ -100,6 +101,8 @@ def from_mapping(table: dict[str, Any], where: str, base: Settings) -> Settings:
             changes["progress"] = not _bool(value, where, raw_key)
         elif key == "unsafe-fixes":
             changes["unsafe_fixes"] = _bool(value, where, raw_key)
+        elif key == "fix-tests":
+            changes["fix_tests"] = _bool(value, where, raw_key)
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                 isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
@@ -139,6 +142,7 @@ def show(settings: Settings) -> str:
         ("jobs", settings.jobs),
         ("no-progress", not settings.progress),
         ("unsafe-fixes", settings.unsafe_fixes),
+        ("fix-tests", settings.fix_tests),
     ):
         lines.append(f"{key} = {_toml(value)}")
     lines.append("")

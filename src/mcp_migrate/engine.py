@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache
 from itertools import repeat
@@ -21,7 +21,8 @@ from . import lang, rules
 from .discovery import SourcePath, matches_glob
 from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
 from .errors import ParseError
-from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Span
+from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Severity, Span
+from .sdk.projects import is_sdk_source
 from .source import LineIndex, SourceText, decode
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Job:
     mode: Mode = Mode.CHECK
     unsafe_fixes: bool = False
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, selectors)
+    fix_tests: bool = False  # test code's findings are advisory and never fixed unless asked
 
 
 UNUSED_SUPPRESSION = "MCP001"  # computed here, from what the other rules reported
@@ -169,6 +171,9 @@ def process(source: SourcePath, job: Job) -> FileResult:
     if not active:
         return result  # the prefilter: most files end here, unparsed
     path = source.path
+    if is_sdk_source(path):
+        return result  # an SDK's own internals implement sessions; they are not a server to migrate
+    in_tests = lang.is_test_file(path)
     try:
         text = decode(raw, source.language)
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
@@ -181,7 +186,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
         return result
     try:
-        diagnostics = _diagnose(language, parsed, active, selected)
+        diagnostics = _diagnose(language, parsed, active, selected, advisory=in_tests and not job.fix_tests)
         if job.mode is not Mode.CHECK:
             parsed, diagnostics = _fix(result, source, text, language, parsed, diagnostics, active, job)
     except Exception as exc:  # a rule bug must not take the rest of the run down
@@ -189,7 +194,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
         return result
     result.depends_on = tuple(sorted(str(p) for p in getattr(parsed, "dependencies", ())))
     index: LineIndex = parsed.lines
-    severity = {rule.code: rule.severity for rule in active}
+    severity = {rule.code: Severity.WARNING if in_tests else rule.severity for rule in active}
     result.findings = [
         Finding(
             d.code,
@@ -207,9 +212,12 @@ def process(source: SourcePath, job: Job) -> FileResult:
 
 
 def _diagnose(
-    language: lang.Language, parsed: Any, active: Sequence[Rule], selected: frozenset[str]
+    language: lang.Language, parsed: Any, active: Sequence[Rule], selected: frozenset[str], advisory: bool = False
 ) -> list[Diagnostic]:
-    """Run the rules, drop suppressed findings, and report suppressions that silenced nothing."""
+    """Run the rules, drop suppressed findings, and report suppressions that silenced nothing.
+
+    `advisory` (test code): findings are kept, marked as such, and carry no fix: a test that
+    sets up a stateful server or asserts on a session keyword is testing that on purpose."""
     suppressions = lang.suppressions(language.comments(parsed))
     lines: LineIndex = parsed.lines
     used: dict[int, set[str]] = {line: set() for line in suppressions}
@@ -225,7 +233,12 @@ def _diagnose(
                 used[line].add(diagnostic.code)
     if UNUSED_SUPPRESSION in selected:
         found.extend(_unused(suppressions, used, selected, lines))
+    if advisory:
+        found = [replace(d, message=d.message + _ADVISORY, fix=None) for d in found if d.code != UNUSED_SUPPRESSION]
     return sorted(found, key=lambda d: (d.span, d.code))
+
+
+_ADVISORY = " [test code: advisory, not fixed unless `--fix-tests`]"
 
 
 def _suppressing_line(
@@ -312,7 +325,8 @@ def _fix(
             return unchanged
         result.fixed += len(chosen)
         current, parsed = candidate, reparsed
-        diagnostics = _diagnose(language, parsed, active, selected)
+        advisory = lang.is_test_file(source.path) and not job.fix_tests
+        diagnostics = _diagnose(language, parsed, active, selected, advisory=advisory)
     if current == original:
         return parsed, diagnostics
     result.diff = unified_diff(source.display, original, current)

@@ -72,6 +72,7 @@ class PythonModule:
         self.path = path
         self.tree = parse(text)
         self.lines = LineIndex(text)
+        self.dependencies: set[Path] = set()  # other files and folders an answer was read from
         self._memo: dict[str, Any] = {}
 
     def memo(self, compute: Callable[[PythonModule], T], key: str) -> T:

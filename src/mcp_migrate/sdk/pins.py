@@ -17,11 +17,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,6 +32,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+T = TypeVar("T")
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "Pipfile.lock")
 _SPEC_FILES = ("pyproject.toml", "setup.cfg")
@@ -64,31 +66,33 @@ class Pin:
 class ProjectPins:
     root: Path | None
     pins: dict[str, Pin] = field(default_factory=dict)
-    files: tuple[Path, ...] = ()  # every file read: a change to one changes the answers
+    files: tuple[Path, ...] = ()  # every file and folder looked at: a change to one changes the answers
 
     def get(self, package: str) -> Pin | None:
         return self.pins.get(canonicalize_name(package))
 
 
 def project_pins(path: Path | None) -> ProjectPins:
-    """The pins of the project `path` belongs to (empty when it belongs to none)."""
+    """The pins of the project `path` belongs to (empty when it belongs to none).
+
+    Folders are listed afresh on every call (a long-lived process sees a new lock file); the
+    files are parsed once per content stamp."""
     if path is None:
         return ProjectPins(None)
-    return _pins_of_folder(os.path.abspath(os.path.dirname(path)))
-
-
-@lru_cache(maxsize=256)
-def _pins_of_folder(folder: str) -> ProjectPins:
-    root, lock_folder = _roots(Path(folder))
+    root, lock_folder, visited = _roots(Path(os.path.abspath(os.path.dirname(path))))
+    # Only folders inside the working directory are watched by the results cache: those above
+    # it (/tmp, a home folder) change for reasons of their own.
+    here = os.getcwd()
+    visited = [f for f in visited if str(f) == here or str(f).startswith(here + os.sep)]
     if root is None and lock_folder is None:
-        return ProjectPins(None)
+        return ProjectPins(None, files=tuple(visited))
     declared: dict[str, list[tuple[SpecifierSet, str]]] = {}
     locked: dict[str, tuple[set[Version], str]] = {}
     read: list[Path] = []
     if root is not None:
         for file in _spec_files(root):
             read.append(file)
-            for name, spec in _declared(file):
+            for name, spec in _parsed(_declared, file):
                 declared.setdefault(name, []).append((spec, file.name))
     for lock_root in dict.fromkeys(r for r in (root, lock_folder) if r is not None):
         for name in LOCK_FILES:
@@ -96,7 +100,7 @@ def _pins_of_folder(folder: str) -> ProjectPins:
             if lock.is_file():
                 read.append(lock)
                 where = os.path.relpath(lock, root) if root is not None else lock.name
-                for package, version in _locked(lock):
+                for package, version in _parsed(_locked, lock):
                     if package not in locked:
                         locked[package] = (set(), where)
                     if locked[package][1] == where:
@@ -113,14 +117,17 @@ def _pins_of_folder(folder: str) -> ProjectPins:
             for spec, _ in declared[name]:
                 specifier &= spec
             pins[name] = Pin(frozenset(), specifier, tuple(dict.fromkeys(s for _, s in declared[name])))
-    return ProjectPins(root or lock_folder, pins, tuple(read))
+    return ProjectPins(root or lock_folder, pins, (*visited, *read))
 
 
-def _roots(folder: Path) -> tuple[Path | None, Path | None]:
+def _roots(folder: Path) -> tuple[Path | None, Path | None, list[Path]]:
     """The nearest folder with a project file, and the nearest one with a lock file (a uv or
-    Poetry workspace locks its members at the top). Neither search leaves the repository."""
+    Poetry workspace locks its members at the top), and the folders looked into (a file created
+    in one changes the answer). Neither search leaves the repository."""
     root = lock = None
+    visited = []
     for current in (folder, *folder.parents):
+        visited.append(current)
         try:
             names = set(os.listdir(current))
         except OSError:
@@ -131,7 +138,20 @@ def _roots(folder: Path) -> tuple[Path | None, Path | None]:
             lock = current
         if ".git" in names or (root is not None and lock is not None):
             break
-    return root, lock
+    return root, lock, visited
+
+
+def _parsed(reader: Callable[[Path], Iterator[T]], file: Path) -> tuple[T, ...]:
+    try:
+        stat = file.stat()
+    except OSError:
+        return ()
+    return _parsed_once(reader, str(file), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=512)
+def _parsed_once(reader: Callable[[Path], Iterator[T]], file: str, size: int, mtime_ns: int) -> tuple[T, ...]:
+    return tuple(reader(Path(file)))
 
 
 def _spec_files(root: Path) -> list[Path]:

@@ -118,7 +118,9 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
         names = module.qualified_names(call.func, SERVER_CLASSES)
         if names.isdisjoint(SERVER_CLASSES):
             continue
-        pins = pins or project_pins(module.path)
+        if pins is None:
+            pins = project_pins(module.path)
+            module.dependencies.update(pins.files)
         candidates = candidate_lines(names, pins)
         sdk = candidates.lines[-1].family  # the newest: serving methods are named alike across a family
         server = Server(sdk, call, candidates)

@@ -263,7 +263,8 @@ def test_a_changed_pin_rechecks_the_servers_it_decides(workdir: Path, run: Run, 
     """The SDK release a project pins decides findings and fixes: a new lock or requirement is
     a reason to check its servers again, though the servers themselves did not change."""
     _tree(workdir)
-    write(workdir / "svc" / "server.py", SERVER.replace('FastMCP("Weather")', 'FastMCP("Weather", stateless_http=True)'))
+    flagged = SERVER.replace('FastMCP("Weather")', 'FastMCP("Weather", stateless_http=True)')
+    write(workdir / "svc" / "server.py", flagged)
     write(workdir / "svc" / "requirements.txt", "fastmcp==2.12.5\n")
     _age(workdir)
     _, first = _check(run, ".")

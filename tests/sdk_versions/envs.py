@@ -14,8 +14,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.version import Version
+
+from mcp_migrate.sdk.pins import Pin
+from mcp_migrate.sdk.python_versions import ApiLine
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,70 @@ def ensure(envs: tuple[SdkEnv, ...] = ENVS) -> dict[str, str]:
             continue
         (root() / name / ".complete").write_text("\n".join(env.requirements))
     return errors
+
+
+# -- the SDK calls a file makes, bound against each release it may run on ------------------------
+def runs_on(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
+    """The environment's release stands for the line, and the pin admits it (a locked release
+    is stood for by the environment of its line)."""
+    if line.package != env.package or not line.contains(env.parsed_version):
+        return False
+    if pin is not None and pin.versions:
+        return any(line.contains(v) for v in pin.versions)
+    return pin is None or pin.admits(env.parsed_version)
+
+
+def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str, Any]]]:
+    """Per environment the file's project may run on: the constructor and serving calls of
+    every server in the file, as `bind.py` takes them."""
+    from mcp_migrate.lang.python import PythonModule, string_value
+    from mcp_migrate.sdk.pins import project_pins
+    from mcp_migrate.sdk.python import servers
+
+    text = path.read_text(encoding="utf-8") if text is None else text
+    module = PythonModule(text, "\n", path)
+    pins = project_pins(path)
+    calls: dict[SdkEnv, list[dict[str, Any]]] = {}
+    for server in servers(module):
+        names = module.qualified_names(server.ctor.func)
+        for env in ENVS:
+            lines = [line for line in server.candidates.lines if runs_on(line, env, pins.get(env.package))]
+            if not lines:
+                continue
+            cls = next(name for name in sorted(names) if name in lines[0].classes)
+            found = calls.setdefault(env, [])
+            for call, method in [(server.ctor, "__init__"), *((s.call, s.method) for s in server.serves)]:
+                transport = None
+                for arg in call.args:
+                    if arg.keyword is not None and arg.keyword.value == "transport":
+                        transport = string_value(arg.value)
+                if method in ("run", "run_async") and transport is None and call.args and call.args[0].keyword is None:
+                    transport = string_value(call.args[0].value)
+                found.append(
+                    {
+                        "class": cls,
+                        "method": method,
+                        "positional": sum(1 for a in call.args if a.keyword is None and not a.star),
+                        "keywords": [a.keyword.value for a in call.args if a.keyword is not None],
+                        "transport": transport,
+                        "line": module.span(call).line,
+                    }
+                )
+    return calls
+
+
+def bind_calls(env: SdkEnv, calls: list[dict[str, Any]], scratch: Path) -> list[str | None]:
+    """Each call bound against the environment's SDK: None, or the TypeError it raises."""
+    import json
+
+    request = scratch / f"calls-{env.name}.json"
+    request.write_text(json.dumps(calls))
+    done = subprocess.run(
+        [str(python_of(env)), str(Path(__file__).with_name("bind.py")), str(request)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        return [f"bind.py failed: {done.stderr[-500:]}"] * len(calls)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

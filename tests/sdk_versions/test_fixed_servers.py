@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from envs import ENVS, SdkEnv, ensure, python_of
+from envs import ENVS, SdkEnv, bind_calls, ensure, python_of, runs_on, sdk_calls
 from support import need
 
 from mcp_migrate.lang.python import PythonModule
-from mcp_migrate.sdk.pins import Pin, project_pins
+from mcp_migrate.sdk.pins import project_pins
 from mcp_migrate.sdk.python import servers
-from mcp_migrate.sdk.python_versions import LINES, ApiLine
+from mcp_migrate.sdk.python_versions import LINES
 
 pytestmark = pytest.mark.slow
 
@@ -64,17 +64,7 @@ def _envs_for(case: Path, text: str, tmp: Path) -> list[SdkEnv]:
         lines = [line for server in found for line in server.candidates.lines]
     else:  # the low-level API: every mcp release has it
         lines = [line for line in LINES if line.package == "mcp" and PythonModule(text).imports_any(("mcp",))]
-    return [env for env in ENVS if any(_runs(line, env, pins.get(env.package)) for line in lines)]
-
-
-def _runs(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
-    """The environment's release stands for the line, and the pin admits it (a locked release
-    is stood for by the environment of its line)."""
-    if line.package != env.package or not line.contains(env.parsed_version):
-        return False
-    if pin is not None and pin.versions:
-        return any(line.contains(v) for v in pin.versions)
-    return pin is None or pin.admits(env.parsed_version)
+    return [env for env in ENVS if any(runs_on(line, env, pins.get(env.package)) for line in lines)]
 
 
 def _outputs() -> list[tuple[Path, Path]]:
@@ -185,3 +175,28 @@ def test_api_table_matches_the_installed_sdk(env: SdkEnv) -> None:
     ]
     assert line.ctor_flag == real["ctor"], f"{line.label}: constructor flag is {real['ctor']} in {env.name}"
     assert line.serve_flag == set(real["serving"]), f"{line.label}: {env.name} takes it on {real['serving']}"
+
+
+@pytest.mark.parametrize(("case", "output", "env"), _params())
+def test_fixed_sdk_calls_bind_to_the_real_signatures(case: Path, output: Path, env: SdkEnv, tmp_path: Path) -> None:
+    """The static half of the proof, the one the ecosystem check applies to real repositories
+    (whose modules cannot be imported without their own dependencies)."""
+    _env_ready(env)
+    path = _workspace(case, output.read_text(encoding="utf-8"), tmp_path)
+    calls = sdk_calls(path).get(env, [])
+    errors = [(call, error) for call, error in zip(calls, bind_calls(env, calls, tmp_path), strict=True) if error]
+    assert not errors, errors
+
+
+def test_binding_catches_a_keyword_the_release_rejects(tmp_path: Path) -> None:
+    [env] = [e for e in ENVS if e.name == "fastmcp-3.4.11"]
+    _env_ready(env)
+    write = (tmp_path / "requirements.txt").write_text
+    write("fastmcp==3.4.11\n")
+    path = tmp_path / "server.py"
+    path.write_text(
+        'from fastmcp import FastMCP\nmcp = FastMCP("x")\napp = mcp.streamable_http_app(stateless_http=True)\n'
+    )
+    calls = sdk_calls(path)[env]
+    assert [c["method"] for c in calls] == ["__init__", "streamable_http_app"]
+    assert bind_calls(env, calls, tmp_path)[1] is not None  # fastmcp 3 has no streamable_http_app()

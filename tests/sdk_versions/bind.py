@@ -2,9 +2,11 @@
 
 Runs inside an SDK environment (envs.py). Reads a JSON list of calls from the file named on
 the command line, each `{"class": "fastmcp.FastMCP", "method": "__init__" | "run" | ...,
-"positional": N, "keywords": [...], "transport": "http" | null}`, and prints a JSON list with
-null for a call that binds or the TypeError it would raise. `run()` / `run_async()` pass their
-extra keywords on to the transport's runner, so those are bound there.
+"positional": N, "keywords": [...], "transports": ["streamable-http"] | null}`, and prints a JSON
+list with null for a call that binds or the TypeError it would raise. `run()` / `run_async()`
+pass their extra keywords on to the transport's runner, so those are bound there; when the
+transport is chosen at run time (null) every runner is tried, and one that rejects the keywords
+gives "may fail: ..." (what an unsafe fix warns about).
 """
 
 from __future__ import annotations
@@ -42,14 +44,18 @@ def bind(call: dict[str, Any]) -> str | None:
         inspect.signature(method).bind(None, *args, **keywords)
     except TypeError as exc:
         return f"TypeError: {call['method']}(): {exc}"
-    if call["method"] in ("run", "run_async") and call.get("transport"):
-        runner = next((getattr(cls, n) for n in _RUNNERS.get(call["transport"], ()) if hasattr(cls, n)), None)
+    if call["method"] in ("run", "run_async"):
         forwarded = {k: None for k in call["keywords"] if k not in ("transport", "show_banner")}
-        if runner is not None and forwarded:
+        transports = call.get("transports")
+        for transport in transports or _RUNNERS:
+            runner = next((getattr(cls, n) for n in _RUNNERS.get(transport, ()) if hasattr(cls, n)), None)
+            if runner is None or not forwarded:
+                continue
             try:
                 inspect.signature(runner).bind(None, **forwarded)
             except TypeError as exc:
-                return f"TypeError: {call['method']}(transport={call['transport']!r}) -> {runner.__name__}(): {exc}"
+                prefix = "TypeError" if transports else "may fail"
+                return f"{prefix}: {call['method']}(transport={transport!r}) -> {runner.__name__}(): {exc}"
     return None
 
 

@@ -91,19 +91,23 @@ def ensure(envs: tuple[SdkEnv, ...] = ENVS) -> dict[str, str]:
 
 # -- the SDK calls a file makes, bound against each release it may run on ------------------------
 def runs_on(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
-    """The environment's release stands for the line, and the pin admits it (a locked release
-    is stood for by the environment of its line)."""
+    """The environment's release stands for its line wherever the pin admits any release of
+    that line (an exact pin of 3.4.3 is run under the 3.x/4.x line's environments)."""
     if line.package != env.package or not line.contains(env.parsed_version):
         return False
-    if pin is not None and pin.versions:
+    if pin is None or pin.admits(env.parsed_version):
+        return True
+    if pin.versions:
         return any(line.contains(v) for v in pin.versions)
-    return pin is None or pin.admits(env.parsed_version)
+    return pin.specifier is not None and any(
+        line.contains(Version(s.version)) for s in pin.specifier if "=" in s.operator
+    )
 
 
 def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str, Any]]]:
     """Per environment the file's project may run on: the constructor and serving calls of
     every server in the file, as `bind.py` takes them."""
-    from mcp_migrate.lang.python import PythonModule, string_value
+    from mcp_migrate.lang.python import PythonModule
     from mcp_migrate.sdk.pins import project_pins
     from mcp_migrate.sdk.python import servers
 
@@ -119,20 +123,17 @@ def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str
                 continue
             cls = next(name for name in sorted(names) if name in lines[0].classes)
             found = calls.setdefault(env, [])
-            for call, method in [(server.ctor, "__init__"), *((s.call, s.method) for s in server.serves)]:
-                transport = None
-                for arg in call.args:
-                    if arg.keyword is not None and arg.keyword.value == "transport":
-                        transport = string_value(arg.value)
-                if method in ("run", "run_async") and transport is None and call.args and call.args[0].keyword is None:
-                    transport = string_value(call.args[0].value)
+            for call, method, transports in [
+                (server.ctor, "__init__", None),
+                *((s.call, s.method, s.transports) for s in server.serves),
+            ]:
                 found.append(
                     {
                         "class": cls,
                         "method": method,
                         "positional": sum(1 for a in call.args if a.keyword is None and not a.star),
                         "keywords": [a.keyword.value for a in call.args if a.keyword is not None],
-                        "transport": transport,
+                        "transports": sorted(transports) if transports is not None else None,
                         "line": module.span(call).line,
                     }
                 )

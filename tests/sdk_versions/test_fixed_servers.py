@@ -185,6 +185,8 @@ def test_fixed_sdk_calls_bind_to_the_real_signatures(case: Path, output: Path, e
     path = _workspace(case, output.read_text(encoding="utf-8"), tmp_path)
     calls = sdk_calls(path).get(env, [])
     errors = [(call, error) for call, error in zip(calls, bind_calls(env, calls, tmp_path), strict=True) if error]
+    if ".unsafe." in output.name:  # reviewed fixes may depend on a run-time choice, and say so
+        errors = [(call, error) for call, error in errors if not error.startswith("may fail")]
     assert not errors, errors
 
 

@@ -186,9 +186,53 @@ def _serve(module: PythonModule, call: cst.Call, name: str, method: Method) -> S
     arg = argument(call, "transport", method.position)
     if arg is None:
         return Serve(call, name, frozenset({method.default or STDIO}), None)
-    values = possible_strings(module, arg.value)
+    values = narrowed(module, call, arg.value, possible_strings(module, arg.value))
     kinds = None if values is None else frozenset(_TRANSPORT_KIND.get(v, v) for v in values)
     return Serve(call, name, kinds, arg)
+
+
+def narrowed(
+    module: PythonModule, node: cst.CSTNode, expr: cst.BaseExpression, values: set[str] | None
+) -> set[str] | None:
+    """What `expr` can be at `node`, given the `if expr == "stdio":` branches around it.
+
+    `if TRANSPORT == "stdio": mcp.run(transport=TRANSPORT)` serves stdio whatever TRANSPORT
+    could be elsewhere; in its `else:` it is anything but "stdio"."""
+    spelled = module.source(expr)
+    child, current = node, module.parent(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, cst.If) and child is not current.test:
+            test = _equality(module, current.test, spelled)
+            if test is not None:
+                equal, literals = test
+                inside = child is current.body
+                if inside == equal:
+                    values = literals if values is None else values & literals
+                elif values is not None:
+                    values = values - literals
+        child, current = current, module.parent(current)
+    return values
+
+
+def _equality(module: PythonModule, test: cst.BaseExpression, spelled: str) -> tuple[bool, set[str]] | None:
+    """(True, {"stdio"}) for `X == "stdio"` / `X in ("stdio",)`, (False, ...) for `!=` / `not in`."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    if module.source(test.left) != spelled:
+        return None
+    operator = target.operator
+    if isinstance(operator, (cst.Equal, cst.NotEqual)):
+        literal = string_value(target.comparator)
+        literals = None if literal is None else {literal}
+    elif isinstance(operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, (cst.Tuple, cst.List, cst.Set)):
+        found = {string_value(e.value) for e in target.comparator.elements}
+        literals = None if None in found else {v for v in found if v is not None}
+    else:
+        return None
+    if literals is None:
+        return None
+    return isinstance(operator, (cst.Equal, cst.In)), literals
 
 
 def possible_strings(module: PythonModule, expr: cst.BaseExpression, depth: int = 0) -> set[str] | None:

@@ -99,9 +99,8 @@ def runs_on(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
         return True
     if pin.versions:
         return any(line.contains(v) for v in pin.versions)
-    return pin.specifier is not None and any(
-        line.contains(Version(s.version)) for s in pin.specifier if "=" in s.operator
-    )
+    exact = [Version(s.version) for s in pin.specifier or () if s.operator in ("==", "===") and "*" not in s.version]
+    return any(line.contains(v) for v in exact)
 
 
 def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str, Any]]]:

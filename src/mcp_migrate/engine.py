@@ -91,13 +91,16 @@ def _candidates(codes: frozenset[str], language: str) -> tuple[_Candidate, ...]:
     return tuple(found)
 
 
-def _prefilter(codes: frozenset[str], language: str, raw: bytes) -> list[Rule]:
+def _prefilter(codes: frozenset[str], language: str, raw: bytes, forced: bool = False) -> list[Rule]:
     """The rules whose gate (if any) passes and one of whose triggers is in the file.
 
     A gate with literals goes first: the SDK-import gate is shared by most rules of a language,
     is judged once per file, and fails for nearly every file, sparing their trigger scans. A
     gate that is only a pattern goes after the triggers. Each trigger is looked for once per
-    file, however many rules share it."""
+    file, however many rules share it. A file the index phase names (`forced`: it holds the
+    other half of something a server module does) goes to every rule of its language."""
+    if forced:
+        return [candidate.rule for candidate in _candidates(codes, language)]
     passed: dict[Gate, bool] = {}
     present: dict[bytes, bool] = {}
     active = []
@@ -167,7 +170,10 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
     selected = _selected(job, source)
-    active = _prefilter(selected, lang.family(source.language), raw)
+    indexer = lang.indexer(source.language)
+    absolute = os.path.abspath(source.file)
+    forced = indexer is not None and indexer.relevant(absolute)
+    active = _prefilter(selected, lang.family(source.language), raw, forced)
     if not active:
         return result  # the prefilter: most files end here, unparsed
     path = source.path
@@ -192,7 +198,10 @@ def process(source: SourcePath, job: Job) -> FileResult:
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
         return result
-    result.depends_on = tuple(sorted(str(p) for p in getattr(parsed, "dependencies", ())))
+    dependencies = {str(p) for p in getattr(parsed, "dependencies", ())}
+    if indexer is not None:
+        dependencies |= indexer.dependencies(absolute)
+    result.depends_on = tuple(sorted(dependencies))
     index: LineIndex = parsed.lines
     severity = {rule.code: Severity.WARNING if in_tests else rule.severity for rule in active}
     result.findings = [
@@ -379,7 +388,8 @@ def run(
             results[i] = remembered
     if advance and len(todo) < len(sources):
         advance(len(sources) - len(todo))
-    for i, result in zip(todo, _run_uncached([sources[i] for i in todo], job, jobs, advance), strict=True):
+    projects = _index(sources) if todo else {}  # the index phase: cross-module facts
+    for i, result in zip(todo, _run_uncached([sources[i] for i in todo], job, jobs, advance, projects), strict=True):
         results[i] = result
         if cache is not None:
             cache.put(sources[i], result)
@@ -388,8 +398,44 @@ def run(
     return [r for r in results if r is not None]
 
 
+def _index(sources: Sequence[SourcePath]) -> dict[str, Any]:
+    """The index phase: every file of a language that has one contributes its facts (a cheap
+    byte gate first; most files contribute nothing), then each language builds its project."""
+    facts: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        indexer = lang.indexer(source.language)
+        if indexer is None:
+            continue
+        try:
+            found = indexer.index_file(os.path.abspath(source.file), _read(source))
+        except OSError:
+            continue  # reported when the file itself is processed
+        if found is not None:
+            facts.setdefault(lang.family(source.language), {})[os.path.abspath(source.file)] = found
+    projects = {}
+    for language, files in facts.items():
+        indexer = lang.indexer(language)
+        assert indexer is not None
+        projects[language] = indexer.build(files)
+    _activate(projects)
+    return projects
+
+
+def _activate(projects: dict[str, Any]) -> None:
+    """Make the run's projects the ones the rules consult (in the pool's workers too); a
+    language with nothing indexed has none (not the previous run's)."""
+    for language in lang.INDEXED_FAMILIES:
+        indexer = lang.indexer(language)
+        if indexer is not None:
+            indexer.activate(projects.get(language))
+
+
 def _run_uncached(
-    sources: Sequence[SourcePath], job: Job, jobs: int, advance: Callable[[int], None] | None
+    sources: Sequence[SourcePath],
+    job: Job,
+    jobs: int,
+    advance: Callable[[int], None] | None,
+    projects: dict[str, Any] | None = None,
 ) -> list[FileResult]:
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
         results = []
@@ -407,7 +453,9 @@ def _run_uncached(
     chunks = [sources[i::count] for i in range(count)]
     ordered: list[FileResult | None] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_activate, initargs=(projects or {},)
+    ) as pool:
         for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job))):
             ordered[start::count] = chunk_results
             if advance:

@@ -175,3 +175,32 @@ def suppressions(comments: dict[int, tuple[int, str]]) -> dict[int, Suppression]
             listed = frozenset(c.strip().upper() for c in codes.group("codes").split(","))
             found[line] = Suppression(line, column, comment, listed)
     return found
+
+
+# -- the index phase: what crossing a module boundary needs, gathered before the rules run ------
+@dataclass(frozen=True)
+class Indexer:
+    """How a language's files are indexed across a run (see engine.run)."""
+
+    index_file: Callable[[str, bytes], Any]  # (absolute path, bytes) -> facts, or None: not taking part
+    build: Callable[[dict[str, Any]], Any]  # every file's facts -> the project
+    activate: Callable[[Any], None]  # make the project the one the rules consult (in each process)
+    relevant: Callable[[str], bool]  # rules must see this file even if the prefilter would drop it
+    dependencies: Callable[[str], set[str]]  # the files an answer about this one was read from
+
+
+INDEXED_FAMILIES = ("python",)
+
+
+def indexer(language: str) -> Indexer | None:
+    if family(language) not in INDEXED_FAMILIES:
+        return None
+    from ..sdk import python_project
+
+    return Indexer(
+        python_project.index_file,
+        python_project.build,
+        python_project.activate,
+        python_project.relevant,
+        python_project.dependencies,
+    )

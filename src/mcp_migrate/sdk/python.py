@@ -10,6 +10,7 @@ factory functions, and records every place it is served and how.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -17,7 +18,9 @@ from enum import Enum
 import libcst as cst
 
 from ..lang.python import PythonModule, argument, bool_value, keyword, method_call, string_value
+from . import python_project
 from .pins import project_pins
+from .python_project import RemoteServe, RemoteServer
 from .python_versions import (
     FASTMCP_SERVER,
     MCP_V1_SERVER,
@@ -90,17 +93,24 @@ class Serve:
 @dataclass
 class Server:
     sdk: Sdk
-    ctor: cst.Call
+    ctor: cst.Call | None  # None: built in another module (`remote` says where)
     candidates: Candidates  # the SDK releases it can run on, from its import and the project's pins
     serves: list[Serve] = field(default_factory=list)
     settings_writes: list[cst.Assign] = field(default_factory=list)  # x.settings.stateless_http = ...
+    remote: RemoteServer | None = None  # where it is built, when that is another module
+    remote_serves: list[RemoteServe] = field(default_factory=list)  # serving calls other modules make
 
     @property
     def placement(self) -> Placement | None:
         """Where `stateless_http=True` goes on every release the server can run on (None: no
         single spelling works on all of them, so no fix is safe)."""
         methods = [serve.method for serve in self.serves if serve.may_serve(HTTP)]
+        methods += [serve.method for serve in self.remote_serves if _may_be_http(serve)]
         return placement(self.candidates.lines, methods)
+
+    @property
+    def served_elsewhere_over_http(self) -> bool:
+        return any(_may_be_http(serve) for serve in self.remote_serves)
 
     @property
     def label(self) -> str:
@@ -114,10 +124,16 @@ def servers(module: PythonModule) -> list[Server]:
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
     pins = None
+    project = python_project.current()
+    path = os.path.abspath(module.path) if module.path is not None and project is not None else None
     for call in module.walk(cst.Call):
         names = module.qualified_names(call.func, SERVER_CLASSES)
+        bound = _module_level_name(module, call)
         if names.isdisjoint(SERVER_CLASSES):
-            continue
+            defined = project.servers.get((path, bound)) if project and path and bound else None
+            if defined is None:  # nor a subclass of a server class defined in the repository
+                continue
+            names = set(defined.classes)
         if pins is None:
             pins = project_pins(module.path)
             module.dependencies.update(pins.files)
@@ -126,7 +142,43 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
         server = Server(sdk, call, candidates)
         for receiver in aliases(module, call, depth=0, seen=set()):
             _record_use(module, server, receiver)
+        if project and path and bound:
+            server.remote_serves = project.serves_of(path, bound)
         yield server
+    if project is None or path is None:
+        return
+    for local, remote in project.imported_servers.get(path, {}).items():
+        if pins is None:
+            pins = project_pins(module.path)
+            module.dependencies.update(pins.files)
+        candidates = candidate_lines(set(remote.classes), pins)
+        server = Server(candidates.lines[-1].family, None, candidates, remote=remote)
+        for name in module.walk(cst.Name):  # reads of the imported name (`_record_use` wants `mcp.run(...)`)
+            if name.value == local:
+                _record_use(module, server, name)
+        if server.serves:
+            yield server
+
+
+def _module_level_name(module: PythonModule, call: cst.Call) -> str | None:
+    """`mcp` for `mcp = FastMCP(...)` at module level: what other modules import."""
+    parent = module.parent(call)
+    target = None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign):
+        target = parent.target
+    if not isinstance(target, cst.Name) or parent is None:
+        return None
+    statement = module.parent(parent)
+    return target.value if statement is not None and isinstance(module.parent(statement), cst.Module) else None
+
+
+def _may_be_http(serve: RemoteServe) -> bool:
+    method = serve.method
+    if method in ("run", "run_async"):
+        return serve.transports is None or any(_TRANSPORT_KIND.get(t) == HTTP for t in serve.transports)
+    return method in ("http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async")
 
 
 def aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]) -> Iterator[cst.CSTNode]:
@@ -320,14 +372,21 @@ def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:
     global_stateless = _global_fastmcp_stateless(module)
     for server in servers(module):
         where = server.placement
-        ctor_mode, ctor_arg = _mode(server.ctor, "stateless_http")
-        if where is Placement.CONSTRUCTOR or (ctor_arg is not None and ctor_flag_honoured(server.candidates.lines)):
-            if ctor_mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
-                ctor_mode = Mode.STATELESS
-            yield SessionConfig(
-                server.ctor, "stateless_http", ctor_arg, ctor_mode, bool(http_serves(server)), server, placed=True
-            )
-            continue
+        honoured = ctor_flag_honoured(server.candidates.lines)
+        if server.ctor is None:  # built in another module, which reports a constructor fix
+            assert server.remote is not None
+            if where is Placement.CONSTRUCTOR or (honoured and server.remote.ctor_flag is not None):
+                continue
+        else:
+            ctor_mode, ctor_arg = _mode(server.ctor, "stateless_http")
+            if where is Placement.CONSTRUCTOR or (ctor_arg is not None and honoured):
+                if ctor_mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
+                    ctor_mode = Mode.STATELESS
+                serves_http = bool(http_serves(server)) or server.served_elsewhere_over_http
+                yield SessionConfig(
+                    server.ctor, "stateless_http", ctor_arg, ctor_mode, serves_http, server, placed=True
+                )
+                continue
         for serve in http_serves(server):
             mode, arg = _mode(serve.call, "stateless_http")
             if arg is None and server.sdk is Sdk.FASTMCP:

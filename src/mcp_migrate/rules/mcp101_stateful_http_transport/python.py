@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from ...lang.python import (
     string_value,
 )
 from ...model import Diagnostic, Edit, Fix, FixSafety
+from ...sdk import python_project
 from ...sdk.python import (
     HTTP,
     STDIO,
@@ -49,6 +52,7 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
             found = _configurable(module, config, config.flag_arg)
             if found is not None:
                 yield found
+    yield from _defaults_used_elsewhere(module)
     if module.imports_any(("mcp", "fastmcp")):
         for assign in settings_flag_writes(module):
             if bool_value(assign.value) is False:
@@ -88,6 +92,40 @@ def _stateful(module: PythonModule, config: SessionConfig) -> Diagnostic:
     if not config.placed:
         return Diagnostic(CODE, module.span(call), message + _unplaced(config))
     return Diagnostic(CODE, module.span(call), message, Fix(safety, description + caveat, tuple(edits)))
+
+
+def _defaults_used_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
+    """A module-level value other modules pass as `stateless_http=` / `stateless=`, reported
+    where its stateful default is (that is where a fix goes), naming the modules that use it."""
+    project = python_project.current()
+    if project is None or module.path is None:
+        return
+    uses = project.flags_defined_in(os.path.abspath(module.path))
+    for statement in module.tree.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                continue
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            names = [t.value for t in targets if isinstance(t, cst.Name) and t.value in uses]
+            if not names:
+                continue
+            default = flag_default_off(module, small.value)
+            if default is None and bool_value(small.value) is False:
+                default = FlagDefault(f"`{names[0]}`", [_replace(module, small.value, "True")])
+            if default is None:
+                continue
+            where = ", ".join(
+                f"{os.path.relpath(path, os.path.dirname(os.path.abspath(module.path)))}:{line}"
+                for path, line in uses[names[0]][:3]
+            )
+            message = (
+                f"`{names[0]}` is passed as the session flag of an MCP server ({where}) and keeps protocol sessions "
+                f"unless {default.source} is set: stateless must be the default for a multi-replica deployment"
+            )
+            fix = None
+            if default.edits:
+                fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
+            yield Diagnostic(CODE, module.span(small.value), message, fix)
 
 
 def _unplaced(config: SessionConfig) -> str:
@@ -165,7 +203,28 @@ def flag_default_off(module: PythonModule, expr: cst.BaseExpression, depth: int 
         return None if option is None else _argparse_default(module, option)
     if isinstance(expr, cst.Comparison):
         return _env_default(module, expr)
+    if isinstance(expr, cst.Call):
+        return _env_helper_default(module, expr)
     return None
+
+
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*$")
+
+
+def _env_helper_default(module: PythonModule, call: cst.Call) -> FlagDefault | None:
+    """A project's own reader of a boolean environment variable: `get_env_bool("X", False)`,
+    `env.bool("X", default=False)`: an upper-case variable name first, a literal False default."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    variable = string_value(positional[0].value) if positional else None
+    if variable is None or not _ENV_NAME.match(variable):
+        return None
+    default = keyword(call, "default") or (positional[1] if len(positional) > 1 else None)
+    if default is None or bool_value(default.value) is not False:
+        return None
+    reader = module.source(call.func)
+    return FlagDefault(
+        f"the `{variable}` environment variable (read by `{reader}`)", [_replace(module, default.value, "True")]
+    )
 
 
 def _argparse_default(module: PythonModule, option: cst.Call) -> FlagDefault | None:

@@ -49,6 +49,8 @@ def _fix(module: PythonModule, server: Server, serve: Serve) -> Fix | None:
         return None  # the releases it may run on disagree on where `stateless_http` goes
     edits: list[Edit] = [replace_string(module, arg.value, _HTTP_NAME[server.sdk])]
     target = server.ctor if where is Placement.CONSTRUCTOR else serve.call
+    if target is None:
+        return None  # the constructor is in another module
     flag = keyword(target, "stateless_http")
     if flag is None:
         if any(a.star == "**" for a in target.args):

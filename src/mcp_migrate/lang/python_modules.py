@@ -1,0 +1,175 @@
+"""A repository's Python modules as a graph: who imports what from whom, with stdlib `ast`.
+
+The per-file rules see one module; real servers are built in one module and run in another,
+with the flag that decides statelessness defined in a third. This records, per module, only
+what crossing a module boundary needs (its imports, its module-level assignments, the calls
+made on imported names and the keywords they pass) and resolves an import to the file that
+defines it: relative imports by folder, absolute ones by the longest path suffix that matches,
+preferring the file nearest the importer (monorepos hold many `config.py`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Call:
+    """`receiver.method(...)` or `function(...)` where the callee's head is an imported name."""
+
+    head: str  # the local name the call starts from
+    method: str | None  # `run` for `mcp.run(...)`; None for `mcp(...)`
+    keywords: tuple[tuple[str, str | None], ...]  # (keyword, the local name passed, if a plain name)
+    literals: tuple[tuple[str, str], ...]  # (keyword, string literal passed)
+    options: tuple[tuple[str, str], ...]  # (keyword, option name) for `transport=args.transport`
+    positional: tuple[str | None, ...]  # each positional argument: its string literal, or None
+    line: int
+
+
+@dataclass
+class ModuleFacts:
+    path: str
+    imports: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)  # local -> (module, attr, level)
+    assigned: dict[str, ast.expr] = field(default_factory=dict)  # module-level NAME = value (last one)
+    calls: list[Call] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # class name -> base expressions (dotted)
+    choices: dict[str, frozenset[str]] = field(default_factory=dict)  # argparse option dest -> its choices
+
+
+def module_facts(path: str, source: bytes) -> ModuleFacts | None:
+    try:
+        tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    facts = ModuleFacts(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    facts.imports[alias.asname or alias.name] = (node.module or "", alias.name, node.level)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    facts.imports[alias.asname] = (alias.name, None, 0)
+        elif isinstance(node, ast.Call):
+            call = _call(node, facts)
+            if call is not None:
+                facts.calls.append(call)
+            _argparse_choices(node, facts)
+        elif isinstance(node, ast.ClassDef):
+            facts.classes[node.name] = [d for d in map(dotted, node.bases) if d]
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                facts.assigned[target.id] = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+            facts.assigned[statement.target.id] = statement.value
+    return facts
+
+
+def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:
+    func = node.func
+    method = None
+    if isinstance(func, ast.Attribute):
+        method, func = func.attr, func.value
+    if not isinstance(func, ast.Name):
+        return None
+    keywords = tuple((k.arg, k.value.id if isinstance(k.value, ast.Name) else None) for k in node.keywords if k.arg)
+    literals = tuple(
+        (k.arg, k.value.value)
+        for k in node.keywords
+        if k.arg and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+    )
+    options = tuple((k.arg, k.value.attr) for k in node.keywords if k.arg and isinstance(k.value, ast.Attribute))
+    positional = tuple(a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args)
+    return Call(func.id, method, keywords, literals, options, positional, node.lineno)
+
+
+def _argparse_choices(node: ast.Call, facts: ModuleFacts) -> None:
+    """`parser.add_argument("--transport", choices=[...])`: the values `args.transport` can take."""
+    if not (isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+        return
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    choices = keywords.get("choices")
+    if not isinstance(choices, (ast.List, ast.Tuple, ast.Set)):
+        return
+    values = [e.value for e in choices.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if len(values) != len(choices.elts):
+        return
+    dest = keywords.get("dest")
+    if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
+        name = dest.value
+    else:
+        flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        longs = [f for f in flags if f.startswith("--")]
+        name = (longs or flags or [""])[0].lstrip("-").replace("-", "_")
+    facts.choices[name] = frozenset(values)
+
+
+def dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = dotted(node.value)
+        return f"{head}.{node.attr}" if head else ""
+    return ""
+
+
+class ModuleGraph:
+    """Every indexed module, and where an imported name is defined."""
+
+    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+        self.modules = modules
+        self._by_suffix: dict[str, list[str]] = {}
+        for path in modules:
+            parts = _dotted_parts(path)
+            for start in range(len(parts)):
+                self._by_suffix.setdefault(".".join(parts[start:]), []).append(path)
+
+    def resolve(self, importer: str, local: str) -> tuple[str, str] | None:
+        """(defining file, name there) for a name `importer` imports from another indexed module."""
+        facts = self.modules.get(importer)
+        found = facts.imports.get(local) if facts is not None else None
+        if found is None:
+            return None
+        module, attr, level = found
+        if attr is None:
+            return None  # `import pkg as alias`: a module, not a name in one
+        if level:
+            base = os.path.dirname(importer)
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            target = os.path.join(base, *module.split(".")) if module else base
+            for candidate in (target + ".py", os.path.join(target, "__init__.py")):
+                if candidate in self.modules:
+                    return candidate, attr
+            return None
+        candidates = self._by_suffix.get(module, [])
+        if not candidates:
+            return None
+        nearest = max(candidates, key=lambda c: (len(os.path.commonpath([c, importer])), -len(c)))
+        return nearest, attr
+
+    def definition(self, importer: str, local: str, depth: int = 0) -> tuple[str, str] | None:
+        """Follow re-exports (`from .server import mcp` in a package `__init__`) to the module
+        that assigns the name."""
+        found = self.resolve(importer, local)
+        if found is None or depth > 4:
+            return found
+        path, name = found
+        facts = self.modules[path]
+        if name in facts.assigned or name in facts.classes:
+            return found
+        deeper = self.definition(path, name, depth + 1)
+        return deeper or found
+
+
+def _dotted_parts(path: str) -> list[str]:
+    stem = path[:-3] if path.endswith(".py") else path
+    parts = [p for p in stem.replace(os.sep, "/").split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return parts

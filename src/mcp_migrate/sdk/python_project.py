@@ -1,0 +1,233 @@
+"""MCP servers across a repository's Python modules: the index phase of a run.
+
+Before the rules run, the engine indexes every Python file that could take part (a cheap byte
+gate, then stdlib `ast`; see lang/python_modules.py) and the rules ask this model what one
+module cannot see by itself:
+- a server object defined in another module (`from notes.server import mcp`, then
+  `mcp.run(transport=args.transport)` in `main()`), and the classes it may be;
+- the serving calls other modules make on a server this module defines;
+- which module-level values of this module are passed as `stateless_http=` / `stateless=`
+  elsewhere (`STATELESS_HTTP = get_env_bool("X", False)` in config.py): a stateful default is
+  reported where it is defined.
+Every answer names the files it came from, so the results cache re-checks a module when one of
+them changes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
+from .python_versions import SERVER_CLASSES
+
+# Files that can take part: they import an SDK, name a server class, or pass a session flag.
+INDEX_GATE = re.compile(rb"(?i)mcp|stateless|transport")
+SERVING_METHODS = frozenset(
+    {"run", "run_async", "http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async"}
+    | {"sse_app", "run_sse_async"}
+)
+FLAG_KEYWORDS = frozenset({"stateless_http", "stateless"})
+_SDK_PACKAGES = ("mcp", "fastmcp")
+
+
+@dataclass(frozen=True)
+class RemoteServer:
+    """A server object assigned at module level in another file."""
+
+    path: str
+    name: str
+    classes: frozenset[str]
+    ctor_flag: bool | None  # a literal `stateless_http=` on its constructor (None: absent or not a literal)
+
+
+@dataclass(frozen=True)
+class RemoteServe:
+    path: str
+    line: int
+    method: str
+    transports: frozenset[str] | None  # a literal, or an argparse option's choices; None: unknown
+
+
+@dataclass
+class Project:
+    graph: ModuleGraph
+    servers: dict[tuple[str, str], RemoteServer] = field(default_factory=dict)
+    serves: dict[tuple[str, str], list[RemoteServe]] = field(default_factory=dict)
+    flag_uses: dict[str, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
+    imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
+    relevant_files: set[str] = field(default_factory=set)
+
+    def server(self, path: str, local: str) -> RemoteServer | None:
+        """The server object a name that `path` imports stands for, if it is one."""
+        return self.imported_servers.get(path, {}).get(local)
+
+    def serves_of(self, path: str, name: str) -> list[RemoteServe]:
+        return self.serves.get((path, name), [])
+
+    def flags_defined_in(self, path: str) -> dict[str, list[tuple[str, int]]]:
+        """Names this module assigns that other modules pass as a session flag: name -> uses."""
+        return self.flag_uses.get(path, {})
+
+    def relevant(self, path: str) -> bool:
+        """Whether the rules must see this file although it may not import an SDK itself."""
+        return path in self.relevant_files
+
+    def dependencies(self, path: str) -> set[str]:
+        """The other files whose content the answers about `path` came from."""
+        found = {server.path for server in self.imported_servers.get(path, {}).values()}
+        found.update(serve.path for (p, _), serves in self.serves.items() if p == path for serve in serves)
+        found.update(user for uses in self.flag_uses.get(path, {}).values() for user, _ in uses)
+        facts = self.graph.modules.get(path)
+        if facts is not None:
+            for local in facts.imports:
+                resolved = self.graph.definition(path, local)
+                if resolved is not None and resolved[0] in self.flag_uses:
+                    found.add(resolved[0])
+        found.discard(path)
+        return found
+
+
+def index_file(path: str, raw: bytes) -> ModuleFacts | None:
+    """The facts of one file, or None when it cannot take part (most files)."""
+    if INDEX_GATE.search(raw) is None:
+        return None
+    return module_facts(path, raw)
+
+
+def build(modules: dict[str, ModuleFacts]) -> Project:
+    graph = ModuleGraph(modules)
+    project = Project(graph)
+    server_classes = _server_classes(graph)
+    for path, facts in modules.items():
+        for name, value in facts.assigned.items():
+            if isinstance(value, ast.Call):
+                classes = _qualified(graph, path, facts, dotted(value.func), server_classes)
+                if classes:
+                    project.servers[(path, name)] = RemoteServer(path, name, frozenset(classes), _flag(value))
+    for path, facts in modules.items():
+        for local in facts.imports:
+            resolved = graph.definition(path, local)
+            if resolved is not None and resolved in project.servers and resolved[0] != path:
+                project.imported_servers.setdefault(path, {})[local] = project.servers[resolved]
+        for call in facts.calls:
+            if call.method in SERVING_METHODS:
+                server = project.imported_servers.get(path, {}).get(call.head)
+                if server is not None:
+                    project.serves.setdefault((server.path, server.name), []).append(
+                        RemoteServe(path, call.line, call.method, _transports(call, facts))
+                    )
+            for keyword, passed in call.keywords:
+                if keyword in FLAG_KEYWORDS and passed is not None:
+                    resolved = graph.definition(path, passed)
+                    if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
+                        uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
+                        uses.append((path, call.line))
+    project.relevant_files = {*project.flag_uses, *project.imported_servers, *(p for p, _ in project.servers)}
+    return project
+
+
+def _transports(call: Call, facts: ModuleFacts) -> frozenset[str] | None:
+    """What `run(...)` serves: a literal, an argparse option's choices, stdio when nothing is
+    passed; None when it cannot be known here."""
+    literal = dict(call.literals).get("transport")
+    if literal is None and call.positional:
+        literal = call.positional[0]
+        if literal is None:
+            return None
+    if literal is not None:
+        return frozenset({literal})
+    option = dict(call.options).get("transport")
+    if option is not None:
+        return facts.choices.get(option)
+    passed = {keyword for keyword, _ in call.keywords}
+    return None if "transport" in passed else frozenset({"stdio"})
+
+
+def _server_classes(graph: ModuleGraph) -> set[str]:
+    """The SDK server classes plus the repository's subclasses of them, as `path:Class` keys."""
+    found: set[str] = set()
+    changed = True
+    while changed:  # subclasses of subclasses, across modules
+        changed = False
+        for path, facts in graph.modules.items():
+            for name, bases in facts.classes.items():
+                key = f"{path}:{name}"
+                if key not in found and any(_qualified(graph, path, facts, base, found) for base in bases):
+                    found.add(key)
+                    changed = True
+    return found
+
+
+def _qualified(graph: ModuleGraph, path: str, facts: ModuleFacts, callee: str, local_classes: set[str]) -> set[str]:
+    """The SDK server classes a callee names in `path` (a repository subclass stands for the
+    SDK classes it derives from)."""
+    if not callee:
+        return set()
+    head, _, rest = callee.partition(".")
+    if f"{path}:{callee}" in local_classes:
+        return _sdk_bases(graph, path, callee)
+    imported = facts.imports.get(head)
+    if imported is not None:
+        module, attr, level = imported
+        if level == 0:
+            full = ".".join(p for p in (module, attr, rest) if p)
+            if full in SERVER_CLASSES:
+                return {full}
+        resolved = graph.definition(path, head)
+        if resolved is not None and not rest and f"{resolved[0]}:{resolved[1]}" in local_classes:
+            return _sdk_bases(graph, resolved[0], resolved[1])
+        return set()
+    return {callee} if head in _SDK_PACKAGES and callee in SERVER_CLASSES else set()
+
+
+def _sdk_bases(graph: ModuleGraph, path: str, name: str, depth: int = 0) -> set[str]:
+    facts = graph.modules[path]
+    found: set[str] = set()
+    for base in facts.classes.get(name, []):
+        head = base.partition(".")[0]
+        imported = facts.imports.get(head)
+        if imported is not None and imported[2] == 0:
+            full = ".".join(p for p in (imported[0], imported[1], base.partition(".")[2]) if p)
+            if full in SERVER_CLASSES:
+                found.add(full)
+                continue
+        if depth < 4:
+            if base in facts.classes:
+                found |= _sdk_bases(graph, path, base, depth + 1)
+            else:
+                resolved = graph.definition(path, head)
+                if resolved is not None and resolved[1] in graph.modules[resolved[0]].classes:
+                    found |= _sdk_bases(graph, resolved[0], resolved[1], depth + 1)
+    return found
+
+
+def _flag(call: ast.Call) -> bool | None:
+    for keyword in call.keywords:
+        if keyword.arg == "stateless_http" and isinstance(keyword.value, ast.Constant):
+            value = keyword.value.value
+            return value if isinstance(value, bool) else None
+    return None
+
+
+# -- the project the rules of this process consult ---------------------------------------------
+_CURRENT: Project | None = None
+
+
+def activate(project: Project | None) -> None:
+    global _CURRENT
+    _CURRENT = project
+
+
+def current() -> Project | None:
+    """The project of the running check (None: a file checked on its own, e.g. in tests)."""
+    return _CURRENT
+
+
+def relevant(path: str) -> bool:
+    return _CURRENT is not None and _CURRENT.relevant(path)
+
+
+def dependencies(path: str) -> set[str]:
+    return _CURRENT.dependencies(path) if _CURRENT is not None else set()

@@ -1,0 +1,153 @@
+"""Servers followed across modules: the index phase (sdk/python_project.py) at work.
+
+Each case is a small repository as real ones are laid out: the server built in one module,
+run from another, its statelessness decided by a value in a third.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from conftest import Run, write
+
+from mcp_migrate.cli import CACHE_MIN_FILES
+
+ARGPARSE_MAIN = """\
+import argparse
+
+from notes.server import mcp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
+    args = parser.parse_args()
+    mcp.run(transport=args.transport)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _check(run: Run, *args: str) -> list[tuple[str, int, str, str | None]]:
+    code, out, err = run("check", "--format", "json", "--no-progress", "--jobs", "1", *args, ".")
+    assert code in (0, 1), err
+    return [
+        (f["path"], f["line"], f["code"], (f["fix"] or {}).get("safety")) for f in json.loads(out)["findings"]
+    ]
+
+
+def test_v1_server_run_from_another_module_is_fixed_at_its_constructor(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "notes"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("notes/__init__.py", "")
+    server = write("notes/server.py", 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes")\n')
+    write("notes/__main__.py", ARGPARSE_MAIN)
+    assert _check(run) == [("notes/server.py", 3, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert server.read_text() == 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes", stateless_http=True)\n'
+    assert _check(run) == []
+
+
+def test_without_the_index_the_constructor_alone_is_silent(workdir: Path, run: Run) -> None:
+    """The negative of the case above: the same server module with nothing running it."""
+    write("pyproject.toml", '[project]\nname = "notes"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("notes/server.py", 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes")\n')
+    write("notes/__main__.py", ARGPARSE_MAIN.replace('"stdio", "streamable-http"', '"stdio"'))
+    assert _check(run) == []
+
+
+def test_v2_server_is_fixed_where_it_is_served(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "notes"\ndependencies = ["mcp>=2.1,<3"]\n')
+    write("notes/__init__.py", "")
+    write("notes/server.py", 'from mcp.server.mcpserver import MCPServer\n\nmcp = MCPServer("notes")\n')
+    main = write("notes/__main__.py", ARGPARSE_MAIN)
+    assert _check(run) == [("notes/__main__.py", 10, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert "mcp.run(transport=args.transport, stateless_http=True)" in main.read_text()
+
+
+def test_relative_import_and_locked_fastmcp_3(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "tickets"\ndependencies = ["fastmcp>=2.12"]\n')
+    write("uv.lock", 'version = 1\n\n[[package]]\nname = "fastmcp"\nversion = "3.4.3"\n')
+    write("src/tickets/__init__.py", "")
+    write("src/tickets/server.py", 'from fastmcp import FastMCP\n\nmcp = FastMCP("tickets")\n')
+    cli = write("src/tickets/cli.py", 'from .server import mcp\n\n\ndef main():\n    mcp.run(transport="http")\n')
+    assert _check(run) == [("src/tickets/cli.py", 5, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert 'mcp.run(transport="http", stateless_http=True)' in cli.read_text()
+
+
+def test_a_stateful_default_is_reported_where_it_is_defined(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "aws-api"\ndependencies = ["fastmcp>=3.2"]\n')
+    write("pkg/__init__.py", "")
+    write("pkg/core/__init__.py", "")
+    write("pkg/core/env.py", "import os\n\n\ndef get_env_bool(name, default):\n    return os.getenv(name, str(default)).lower() == 'true'\n")
+    config = write(
+        "pkg/core/config.py",
+        "from .env import get_env_bool\n\nSTATELESS_HTTP = get_env_bool('AWS_API_MCP_STATELESS_HTTP', False)\n",
+    )
+    write(
+        "pkg/server.py",
+        "from fastmcp import FastMCP\n\nfrom pkg.core.config import STATELESS_HTTP\n\nserver = FastMCP('aws')\n\n\n"
+        "def main():\n    server.run(transport='streamable-http', stateless_http=STATELESS_HTTP)\n",
+    )
+    assert _check(run) == [("pkg/core/config.py", 3, "MCP101", "unsafe")]
+    code, out, _ = run("check", "--no-progress", ".")
+    assert "`AWS_API_MCP_STATELESS_HTTP` environment variable" in out and "../server.py:9" in out
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "get_env_bool('AWS_API_MCP_STATELESS_HTTP', True)" in config.read_text()
+    assert _check(run) == []
+
+
+def test_a_default_that_is_already_stateless_is_silent(workdir: Path, run: Run) -> None:
+    write("config.py", "import os\n\nSTATELESS = os.getenv('STATELESS', 'true').lower() == 'true'\n")
+    write(
+        "server.py",
+        "from fastmcp import FastMCP\nfrom config import STATELESS\n\nmcp = FastMCP('x')\n"
+        "app = mcp.http_app(stateless_http=STATELESS)\n",
+    )
+    assert _check(run) == []
+
+
+def test_a_subclass_defined_in_another_module_is_a_server(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "kb"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("kb/__init__.py", "")
+    write("kb/base.py", "from mcp.server.fastmcp import FastMCP\n\n\nclass KnowledgeServer(FastMCP):\n    pass\n")
+    write(
+        "kb/server.py",
+        'from kb.base import KnowledgeServer\n\nmcp = KnowledgeServer("kb")\n\n'
+        'if __name__ == "__main__":\n    mcp.run(transport="streamable-http")\n',
+    )
+    assert _check(run) == [("kb/server.py", 3, "MCP101", "safe")]
+
+
+def test_editing_a_user_module_rechecks_the_default_it_decides(workdir: Path, run: Run) -> None:
+    write("config.py", "STATELESS = False\n")
+    server = write(
+        "server.py",
+        "from fastmcp import FastMCP\nfrom config import STATELESS\n\nmcp = FastMCP('x')\n"
+        "app = mcp.http_app(stateless_http=STATELESS)\n",
+    )
+    for i in range(CACHE_MIN_FILES):
+        write(f"lib/module_{i}.py", f"VALUE = {i}\n")
+    then = time.time() - 3600
+    for path in [workdir, *workdir.rglob("*")]:
+        os.utime(path, (then, then))
+    code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
+    assert [(f["path"], f["code"]) for f in json.loads(out)["findings"]] == [("config.py", "MCP101")]
+    server.write_text(server.read_text().replace("stateless_http=STATELESS", "stateless_http=True"))
+    os.utime(server, (then + 60, then + 60))
+    code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
+    assert json.loads(out)["findings"] == []
+
+
+def test_a_server_run_elsewhere_over_stdio_only_is_silent(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "notes"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("notes/server.py", 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes")\n')
+    write("notes/__main__.py", "from notes.server import mcp\n\nmcp.run()\n")
+    write("notes/other.py", 'from notes.server import mcp\n\nmcp.run("stdio")\n')
+    assert _check(run) == []

@@ -388,8 +388,7 @@ def run(
             results[i] = remembered
     if advance and len(todo) < len(sources):
         advance(len(sources) - len(todo))
-    projects = _index(sources) if todo else {}  # the index phase: cross-module facts
-    for i, result in zip(todo, _run_uncached([sources[i] for i in todo], job, jobs, advance, projects), strict=True):
+    for i, result in zip(todo, _run_uncached(sources, [sources[i] for i in todo], job, jobs, advance), strict=True):
         results[i] = result
         if cache is not None:
             cache.put(sources[i], result)
@@ -398,32 +397,40 @@ def run(
     return [r for r in results if r is not None]
 
 
-def _index(sources: Sequence[SourcePath]) -> dict[str, Any]:
-    """The index phase: every file of a language that has one contributes its facts (a cheap
-    byte gate first; most files contribute nothing), then each language builds its project."""
-    facts: dict[str, dict[str, Any]] = {}
+def _index_facts(sources: Sequence[SourcePath]) -> list[tuple[str, str, Any]]:
+    """The index phase, per file: (language family, absolute path, facts) of the files that
+    take part (a cheap byte gate first: most files contribute nothing)."""
+    found = []
     for source in sources:
         indexer = lang.indexer(source.language)
         if indexer is None:
             continue
+        absolute = os.path.abspath(source.file)
         try:
-            found = indexer.index_file(os.path.abspath(source.file), _read(source))
+            facts = indexer.index_file(absolute, _read(source))
         except OSError:
             continue  # reported when the file itself is processed
-        if found is not None:
-            facts.setdefault(lang.family(source.language), {})[os.path.abspath(source.file)] = found
+        if facts is not None:
+            found.append((lang.family(source.language), absolute, facts))
+    return found
+
+
+def _build(facts: Iterable[tuple[str, str, Any]]) -> dict[str, Any]:
+    """Each language's project from its files' facts."""
+    by_language: dict[str, dict[str, Any]] = {}
+    for language, path, found in facts:
+        by_language.setdefault(language, {})[path] = found
     projects = {}
-    for language, files in facts.items():
+    for language, files in by_language.items():
         indexer = lang.indexer(language)
         assert indexer is not None
         projects[language] = indexer.build(files)
-    _activate(projects)
     return projects
 
 
 def _activate(projects: dict[str, Any]) -> None:
-    """Make the run's projects the ones the rules consult (in the pool's workers too); a
-    language with nothing indexed has none (not the previous run's)."""
+    """Make the run's projects the ones the rules consult; a language with nothing indexed
+    has none (not the previous run's)."""
     for language in lang.INDEXED_FAMILIES:
         indexer = lang.indexer(language)
         if indexer is not None:
@@ -431,13 +438,18 @@ def _activate(projects: dict[str, Any]) -> None:
 
 
 def _run_uncached(
+    every: Sequence[SourcePath],
     sources: Sequence[SourcePath],
     job: Job,
     jobs: int,
     advance: Callable[[int], None] | None,
-    projects: dict[str, Any] | None = None,
 ) -> list[FileResult]:
+    """Index every file (cross-module facts need the unchanged ones too), then process those
+    not vouched for by the cache."""
+    if not sources:
+        return []
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
+        _activate(_build(_index_facts(every)))
         results = []
         for source in sources:
             results.append(process(source, job))
@@ -453,17 +465,19 @@ def _run_uncached(
     chunks = [sources[i::count] for i in range(count)]
     ordered: list[FileResult | None] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_activate, initargs=(projects or {},)
-    ) as pool:
-        for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job))):
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)]
+        projects = _build(f for found in pool.map(_index_facts, index_chunks) for f in found)
+        _activate(projects)
+        for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job), repeat(projects))):
             ordered[start::count] = chunk_results
             if advance:
                 advance(len(chunk_results))
     return [r for r in ordered if r is not None]
 
 
-def _process_chunk(chunk: Sequence[SourcePath], job: Job) -> list[FileResult]:
+def _process_chunk(chunk: Sequence[SourcePath], job: Job, projects: dict[str, Any]) -> list[FileResult]:
+    _activate(projects)
     return [process(source, job) for source in chunk]
 
 

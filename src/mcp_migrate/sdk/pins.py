@@ -267,12 +267,8 @@ def _locked(lock: Path) -> Iterator[tuple[str, Version]]:
                 version = _table(entry).get("version")
                 if isinstance(version, str):
                     entries.append((name, version.lstrip("=")))
-    else:
-        try:
-            data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, UnicodeError):
-            return
-        entries = [(_table(p).get("name"), _table(p).get("version")) for p in data.get("package", [])]
+    else:  # uv.lock and poetry.lock are machine-written TOML, megabytes each: scanned, not parsed
+        entries = _LOCKED_PACKAGE.findall(text)
     for name, version in entries:
         if isinstance(name, str) and isinstance(version, str):
             try:
@@ -284,6 +280,11 @@ def _locked(lock: Path) -> Iterator[tuple[str, Version]]:
 def _ordered(specifier: SpecifierSet) -> str:
     """`>=2.1,<3` rather than packaging's alphabetical `<3,>=2.1`."""
     return ",".join(sorted((str(s) for s in specifier), key=lambda s: (s[0] == "<", s)))
+
+
+# `[[package]]` then `name = "..."` and `version = "..."` as its first keys (uv and Poetry both
+# write them so; anything else in the table comes after).
+_LOCKED_PACKAGE = re.compile(r'(?m)^\[\[package\]\]\r?\nname = "([^"]+)"\r?\nversion = "([^"]+)"')
 
 
 def _table(value: Any) -> dict[str, Any]:

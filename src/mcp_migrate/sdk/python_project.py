@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
 from .python_versions import SERVER_CLASSES
 
-# Files that can take part: they import an SDK, name a server class, or pass a session flag.
-INDEX_GATE = re.compile(rb"(?i)mcp|stateless|transport")
+# Files that can take part: they name a server class, hold or pass a session flag, or serve
+# (a subclass's module names its base; a module that only builds a subclass instance and
+# serves it nowhere is not indexed: nothing else could be learnt from it).
+INDEX_GATE = re.compile(rb"FastMCP|MCPServer|(?i:stateless)|\.run\(|_app\(|run_\w*async\(")
 SERVING_METHODS = frozenset(
     {"run", "run_async", "http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async"}
     | {"sse_app", "run_sse_async"}
@@ -52,12 +54,15 @@ class RemoteServe:
 
 @dataclass
 class Project:
-    graph: ModuleGraph
+    """What the rules ask, computed once in the parent process and small enough to hand to
+    every worker (the module graph itself stays behind)."""
+
     servers: dict[tuple[str, str], RemoteServer] = field(default_factory=dict)
     serves: dict[tuple[str, str], list[RemoteServe]] = field(default_factory=dict)
     flag_uses: dict[str, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
     imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     relevant_files: set[str] = field(default_factory=set)
+    depends: dict[str, set[str]] = field(default_factory=dict)  # file -> the files its answers came from
 
     def server(self, path: str, local: str) -> RemoteServer | None:
         """The server object a name that `path` imports stands for, if it is one."""
@@ -76,17 +81,7 @@ class Project:
 
     def dependencies(self, path: str) -> set[str]:
         """The other files whose content the answers about `path` came from."""
-        found = {server.path for server in self.imported_servers.get(path, {}).values()}
-        found.update(serve.path for (p, _), serves in self.serves.items() if p == path for serve in serves)
-        found.update(user for uses in self.flag_uses.get(path, {}).values() for user, _ in uses)
-        facts = self.graph.modules.get(path)
-        if facts is not None:
-            for local in facts.imports:
-                resolved = self.graph.definition(path, local)
-                if resolved is not None and resolved[0] in self.flag_uses:
-                    found.add(resolved[0])
-        found.discard(path)
-        return found
+        return self.depends.get(path, set())
 
 
 def index_file(path: str, raw: bytes) -> ModuleFacts | None:
@@ -98,7 +93,7 @@ def index_file(path: str, raw: bytes) -> ModuleFacts | None:
 
 def build(modules: dict[str, ModuleFacts]) -> Project:
     graph = ModuleGraph(modules)
-    project = Project(graph)
+    project = Project()
     server_classes = _server_classes(graph)
     for path, facts in modules.items():
         for name, value in facts.assigned.items():
@@ -125,6 +120,17 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                         uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
                         uses.append((path, call.line))
     project.relevant_files = {*project.flag_uses, *project.imported_servers, *(p for p, _ in project.servers)}
+    for path, remotes in project.imported_servers.items():
+        project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
+    for (path, _), serves in project.serves.items():
+        project.depends.setdefault(path, set()).update(serve.path for serve in serves)
+    for path, names in project.flag_uses.items():
+        for uses in names.values():
+            for user, _ in uses:
+                project.depends.setdefault(path, set()).add(user)
+                project.depends.setdefault(user, set()).add(path)
+    for path, found in project.depends.items():
+        found.discard(path)
     return project
 
 

@@ -151,3 +151,38 @@ def test_a_server_run_elsewhere_over_stdio_only_is_silent(workdir: Path, run: Ru
     write("notes/__main__.py", "from notes.server import mcp\n\nmcp.run()\n")
     write("notes/other.py", 'from notes.server import mcp\n\nmcp.run("stdio")\n')
     assert _check(run) == []
+
+
+TOOLS_WITH_STATE = """\
+from mcp.server.fastmcp import Context
+
+_LAST_REQUEST_BY_REGION: dict[str, object] = {}
+
+
+async def remember(region: str, ctx: Context) -> str:
+    _LAST_REQUEST_BY_REGION[region] = ctx.request_id
+    return region
+"""
+
+
+def _tools_project(main: str) -> None:
+    write("pyproject.toml", '[project]\nname = "cw"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("cw/__init__.py", "")
+    write("cw/tools.py", TOOLS_WITH_STATE)
+    write(
+        "cw/server.py",
+        "from mcp.server.fastmcp import FastMCP\nfrom cw.tools import remember\n\n"
+        'mcp = FastMCP("cw", stateless_http=True)\nmcp.add_tool(remember)\n\n\n' + main,
+    )
+
+
+def test_tools_of_a_project_served_over_stdio_only_keep_their_state(workdir: Path, run: Run) -> None:
+    """One client per process: module state in a tools module of a stdio-only project is that
+    client's (the same judgement MCP201/MCP202 make for TypeScript and for one-module servers)."""
+    _tools_project("def main():\n    mcp.run()\n")
+    assert _check(run) == []
+
+
+def test_tools_of_a_project_served_over_http_are_reported(workdir: Path, run: Run) -> None:
+    _tools_project('def main():\n    mcp.run(transport="streamable-http")\n')
+    assert [(path, code) for path, _, code, _ in _check(run)] == [("cw/tools.py", "MCP202")]

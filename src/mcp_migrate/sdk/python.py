@@ -332,6 +332,24 @@ def argparse_option(module: PythonModule, expr: cst.Attribute) -> cst.Call | Non
     return None
 
 
+def stdio_only(module: PythonModule) -> bool:
+    """Every server of the module, or (for a module without one, such as a tools module) of
+    its project, is served, and only over stdio: one client per process, so process memory is
+    that client's. A low-level `Server` or a server served where the index cannot see is not
+    known to be stdio-only."""
+    found = servers(module)
+    if not found:
+        project = python_project.current()
+        return project is not None and module.path is not None and project.stdio_only(os.path.abspath(module.path))
+    serves = [serve for server in found for serve in server.serves]
+    remote = [serve for server in found for serve in server.remote_serves]
+    return (
+        all(server.serves or server.remote_serves for server in found)
+        and all(s.transports == frozenset({STDIO}) for s in serves)
+        and all(s.transports == frozenset({STDIO}) for s in remote)
+    )
+
+
 def http_serves(server: Server) -> list[Serve]:
     return [s for s in server.serves if s.may_serve(HTTP)]
 

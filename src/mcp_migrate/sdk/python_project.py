@@ -18,8 +18,10 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
+from .pins import project_pins
 from .python_versions import SERVER_CLASSES
 
 # Files that can take part: they name a server class, hold or pass a session flag, or serve
@@ -63,6 +65,7 @@ class Project:
     imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     relevant_files: set[str] = field(default_factory=set)
     depends: dict[str, set[str]] = field(default_factory=dict)  # file -> the files its answers came from
+    stdio_only_roots: set[str] = field(default_factory=set)  # projects whose every server runs over stdio only
 
     def server(self, path: str, local: str) -> RemoteServer | None:
         """The server object a name that `path` imports stands for, if it is one."""
@@ -78,6 +81,12 @@ class Project:
     def relevant(self, path: str) -> bool:
         """Whether the rules must see this file although it may not import an SDK itself."""
         return path in self.relevant_files
+
+    def stdio_only(self, path: str) -> bool:
+        """Every server of the file's project is served, and only over stdio (one client per
+        process: its memory is that client's)."""
+        root = project_pins(Path(path)).root
+        return root is not None and str(root) in self.stdio_only_roots
 
     def dependencies(self, path: str) -> set[str]:
         """The other files whose content the answers about `path` came from."""
@@ -119,6 +128,7 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                     if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
                         uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
                         uses.append((path, call.line))
+    project.stdio_only_roots = _stdio_only_roots(project, modules)
     project.relevant_files = {*project.flag_uses, *project.imported_servers, *(p for p, _ in project.servers)}
     for path, remotes in project.imported_servers.items():
         project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
@@ -132,6 +142,24 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[str]:
+    """Project roots all of whose servers are served somewhere, and only over stdio."""
+    verdict: dict[str, bool] = {}
+    for (path, name), _server in project.servers.items():
+        facts = modules[path]
+        serves = [
+            _transports(call, facts) if call.method in ("run", "run_async") else None
+            for call in facts.calls
+            if call.head == name and call.method in SERVING_METHODS
+        ]
+        serves += [serve.transports for serve in project.serves_of(path, name)]
+        stdio = bool(serves) and all(t == frozenset({"stdio"}) for t in serves)
+        root = project_pins(Path(path)).root
+        if root is not None:
+            verdict[str(root)] = verdict.get(str(root), True) and stdio
+    return {root for root, stdio in verdict.items() if stdio}
 
 
 def _transports(call: Call, facts: ModuleFacts) -> frozenset[str] | None:

@@ -9,7 +9,8 @@ import libcst as cst
 from ...lang import is_test_file
 from ...lang.python import PythonModule, bool_value, keyword, string_value
 from ...model import Diagnostic
-from ...sdk.python_handlers import Scope, context_path, request_scopes, within
+from ...sdk.python import stdio_only
+from ...sdk.python_handlers import Scope, context_path, lowlevel_receivers, request_scopes, within
 
 _HANDLE = (
     "return an explicit handle from one tool and take it as an argument in the next (SEP-2567), "
@@ -21,8 +22,8 @@ _MIDDLEWARE = frozenset({"fastmcp.server.middleware.Middleware", "fastmcp.server
 
 
 def check(module: PythonModule) -> Iterator[Diagnostic]:
-    if is_test_file(module.path):
-        return
+    if is_test_file(module.path) or (not lowlevel_receivers(module) and stdio_only(module)):
+        return  # stdio: one client per process, the session is the process (as in TypeScript)
     for scope in request_scopes(module):
         yield from _session_ids(module, scope)
         yield from _session_keys(module, scope)

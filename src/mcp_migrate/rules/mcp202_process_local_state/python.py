@@ -10,7 +10,7 @@ import libcst as cst
 from ...lang import is_test_file
 from ...lang.python import PythonModule
 from ...model import Diagnostic
-from ...sdk.python import STDIO, servers
+from ...sdk.python import stdio_only
 from ...sdk.python_handlers import Scope, lowlevel_receivers, request_scopes, session_derived, within
 
 _CONSTRUCTORS = frozenset(
@@ -83,7 +83,7 @@ class _Write:
 
 def check(module: PythonModule) -> Iterator[Diagnostic]:
     scopes = request_scopes(module) if not is_test_file(module.path) else []
-    if not scopes or _stdio_only(module):
+    if not scopes or (not lowlevel_receivers(module) and stdio_only(module)):
         return
     classes = _classes(module)
     states = _module_state(module, classes)
@@ -101,16 +101,6 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
     for state in sorted(states.values(), key=lambda s: _position(module, s.writes[0][0] if s.writes else s.node)):
         if state.writes and "cache" not in state.name.lower():
             yield _diagnostic(module, state)
-
-
-def _stdio_only(module: PythonModule) -> bool:
-    """Every server of the module is served, and only over stdio: one client per process, so
-    its memory is that client's (a low-level `Server` or one served elsewhere is not known)."""
-    found = servers(module)
-    if not found or lowlevel_receivers(module):
-        return False
-    serves = [serve for server in found for serve in server.serves]
-    return all(server.serves for server in found) and all(s.transports == frozenset({STDIO}) for s in serves)
 
 
 def _diagnostic(module: PythonModule, state: _State) -> Diagnostic:

@@ -57,7 +57,9 @@ def is_test_file(path: PurePath | None) -> bool:
     """Test code exercises handlers on purpose (fake sessions, stub state): rules about what a
     deployed server does skip it. Judged by the test runners' naming conventions (pytest's
     `test_*.py` / `*_test.py` / `conftest.py`, Jest/Vitest's `*.test.ts` / `*.spec.ts` /
-    `__tests__/`); a `tests/` folder alone says nothing (fixtures and examples live there too)."""
+    `__tests__/`), and end-to-end suites (`e2e/`, chainsaw's Kubernetes assertions): what they
+    hold describes what a test expects. A `tests/` folder alone says nothing (fixtures and
+    examples live there too)."""
     if path is None:
         return False
     name = path.name.lower()
@@ -65,7 +67,10 @@ def is_test_file(path: PurePath | None) -> bool:
         return True
     if ".test." in name or ".spec." in name:
         return True
-    return "__tests__" in path.parts[:-1]
+    return not _TEST_FOLDERS.isdisjoint(path.parts[:-1])
+
+
+_TEST_FOLDERS = frozenset({"__tests__", "e2e", "chainsaw"})
 
 
 def family(language: str) -> str:

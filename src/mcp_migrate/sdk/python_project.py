@@ -145,7 +145,8 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
 
 
 def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[str]:
-    """Project roots all of whose servers are served somewhere, and only over stdio."""
+    """Project roots whose served servers are all served over stdio only (servers served
+    nowhere are mounted into another or unused: they do not decide)."""
     verdict: dict[str, bool] = {}
     for (path, name), _server in project.servers.items():
         facts = modules[path]
@@ -155,7 +156,9 @@ def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[
             if call.head == name and call.method in SERVING_METHODS
         ]
         serves += [serve.transports for serve in project.serves_of(path, name)]
-        stdio = bool(serves) and all(t == frozenset({"stdio"}) for t in serves)
+        if not serves:
+            continue  # mounted into another server, or not served: the served ones decide
+        stdio = all(t == frozenset({"stdio"}) for t in serves)
         root = project_pins(Path(path)).root
         if root is not None:
             verdict[str(root)] = verdict.get(str(root), True) and stdio

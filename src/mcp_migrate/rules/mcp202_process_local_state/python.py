@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -99,8 +100,13 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
     for state in states.values():
         state.writes.sort(key=lambda w: _position(module, w[0]))
     for state in sorted(states.values(), key=lambda s: _position(module, s.writes[0][0] if s.writes else s.node)):
-        if state.writes and "cache" not in state.name.lower():
+        if state.writes and not _PER_PROCESS_BY_DESIGN.search(state.name):
             yield _diagnostic(module, state)
+
+
+# Caches and the bookkeeping that coordinates concurrent work inside one process (single-flight
+# maps of in-flight calls, pending futures): another replica without them only repeats work.
+_PER_PROCESS_BY_DESIGN = re.compile(r"(?i)cache|in_?flight|pending_calls")
 
 
 def _diagnostic(module: PythonModule, state: _State) -> Diagnostic:

@@ -36,9 +36,7 @@ if __name__ == "__main__":
 def _check(run: Run, *args: str) -> list[tuple[str, int, str, str | None]]:
     code, out, err = run("check", "--format", "json", "--no-progress", "--jobs", "1", *args, ".")
     assert code in (0, 1), err
-    return [
-        (f["path"], f["line"], f["code"], (f["fix"] or {}).get("safety")) for f in json.loads(out)["findings"]
-    ]
+    return [(f["path"], f["line"], f["code"], (f["fix"] or {}).get("safety")) for f in json.loads(out)["findings"]]
 
 
 def test_v1_server_run_from_another_module_is_fixed_at_its_constructor(workdir: Path, run: Run) -> None:
@@ -48,7 +46,9 @@ def test_v1_server_run_from_another_module_is_fixed_at_its_constructor(workdir: 
     write("notes/__main__.py", ARGPARSE_MAIN)
     assert _check(run) == [("notes/server.py", 3, "MCP101", "safe")]
     run("fix", "--no-cache", ".")
-    assert server.read_text() == 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes", stateless_http=True)\n'
+    assert (
+        server.read_text() == 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes", stateless_http=True)\n'
+    )
     assert _check(run) == []
 
 
@@ -85,7 +85,10 @@ def test_a_stateful_default_is_reported_where_it_is_defined(workdir: Path, run: 
     write("pyproject.toml", '[project]\nname = "aws-api"\ndependencies = ["fastmcp>=3.2"]\n')
     write("pkg/__init__.py", "")
     write("pkg/core/__init__.py", "")
-    write("pkg/core/env.py", "import os\n\n\ndef get_env_bool(name, default):\n    return os.getenv(name, str(default)).lower() == 'true'\n")
+    write(
+        "pkg/core/env.py",
+        "import os\n\n\ndef get_env_bool(name, default):\n    return os.getenv(name, str(default)).lower() == 'true'\n",
+    )
     config = write(
         "pkg/core/config.py",
         "from .env import get_env_bool\n\nSTATELESS_HTTP = get_env_bool('AWS_API_MCP_STATELESS_HTTP', False)\n",
@@ -96,7 +99,7 @@ def test_a_stateful_default_is_reported_where_it_is_defined(workdir: Path, run: 
         "def main():\n    server.run(transport='streamable-http', stateless_http=STATELESS_HTTP)\n",
     )
     assert _check(run) == [("pkg/core/config.py", 3, "MCP101", "unsafe")]
-    code, out, _ = run("check", "--no-progress", ".")
+    _code, out, _ = run("check", "--no-progress", ".")
     assert "`AWS_API_MCP_STATELESS_HTTP` environment variable" in out and "../server.py:9" in out
     run("fix", "--no-cache", "--unsafe-fixes", ".")
     assert "get_env_bool('AWS_API_MCP_STATELESS_HTTP', True)" in config.read_text()
@@ -137,11 +140,11 @@ def test_editing_a_user_module_rechecks_the_default_it_decides(workdir: Path, ru
     then = time.time() - 3600
     for path in [workdir, *workdir.rglob("*")]:
         os.utime(path, (then, then))
-    code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
+    _code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
     assert [(f["path"], f["code"]) for f in json.loads(out)["findings"]] == [("config.py", "MCP101")]
     server.write_text(server.read_text().replace("stateless_http=STATELESS", "stateless_http=True"))
     os.utime(server, (then + 60, then + 60))
-    code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
+    _code, out, _ = run("check", "--format", "json", "--no-progress", "--jobs", "1", ".")
     assert json.loads(out)["findings"] == []
 
 

@@ -63,11 +63,12 @@ class RepoResult:
     bound_calls: int = 0
 
 
-def load_corpus(path: Path = CORPUS) -> list[dict[str, str]]:
-    return list(tomllib.loads(path.read_text(encoding="utf-8"))["repo"])
+def load_corpus(path: Path | None = None) -> list[dict[str, str]]:
+    return list(tomllib.loads((path or CORPUS).read_text(encoding="utf-8"))["repo"])
 
 
-def load_verdicts(path: Path = VERDICTS) -> dict[tuple[str, str, int, str], dict[str, str]]:
+def load_verdicts(path: Path | None = None) -> dict[tuple[str, str, int, str], dict[str, str]]:
+    path = path or VERDICTS
     if not path.exists():
         return {}
     with path.open(encoding="utf-8", newline="") as file:

@@ -23,13 +23,25 @@ process memory:
 - mcp v2 `MCPServer.run("streamable-http")`, `streamable_http_app()` and
   `run_streamable_http_async()` without `stateless_http=True` (v2 serves 2026-07-28 clients
   without sessions, but still gives every legacy 2025 client one);
-- `fastmcp` `run(transport="http")`, `http_app()`, `run_http_async()` without `stateless_http=True`;
+- `fastmcp` `run(transport="http")`, `http_app()`, `run_http_async()` without `stateless_http=True`
+  (fastmcp 2.x also honours it on the constructor: `FastMCP(..., stateless_http=True)` is
+  stateless there, and a `TypeError` in 3.x and 4.x);
 - `StreamableHTTPSessionManager(...)` without `stateless=True`;
 - `<server>.settings.stateless_http = False`;
-- statelessness behind a flag or environment variable that defaults to off.
+- statelessness behind a flag or environment variable that defaults to off, in this module or
+  another one (`STATELESS_HTTP = get_env_bool("X", False)` in `config.py`, passed as
+  `stateless_http=STATELESS_HTTP`: reported in `config.py`, where the default is).
 
-A server that only runs over stdio is not a finding; a transport chosen at run time is, when
-HTTP is one of the choices.
+Servers are followed across modules: one built in `server.py` and run in `__main__.py` (its
+transport from argparse `choices`), subclasses of the server classes defined elsewhere. A
+server that only runs over stdio is not a finding (also inside `if TRANSPORT == "stdio":`); a
+transport chosen at run time is, when HTTP is one of the choices.
+
+The fix is written for the SDK release the project pins (lock files first, then the declared
+specifiers of the nearest project root) and the message names it. Where the pins leave
+releases that take the flag in different places (no pin of fastmcp at all, `fastmcp>=2.3`, an
+import that falls back from `mcp.server.mcpserver` to `mcp.server.fastmcp`), the finding carries
+no fix and says why: pin or lock the SDK, then run `fix` again.
 
 In TypeScript and JavaScript (`.ts`, `.tsx`, `.mts`, `.cts`, `.js`, `.jsx`, `.mjs`, `.cjs`):
 
@@ -100,8 +112,11 @@ app.post("/mcp", async (req, res) => {
 ```
 
 ## Fix safety
-Safe: sets the flag in place (and drops `session_idle_timeout`, `max_sessions`, `event_store`
-and `retry_interval` from the same call, which only configure sessions and resumability).
+Safe: sets the flag in place, where the pinned release takes it (and drops
+`session_idle_timeout`, `max_sessions`, `event_store` and `retry_interval` from the same call,
+which only configure sessions and resumability); every spelling is run against the real SDK
+releases in the test suite. None: the pins leave releases that disagree on the spelling. Test
+code is reported as advisory and not fixed unless `--fix-tests`.
 Unsafe: a transport chosen at run time where the flag would reach a transport that rejects it,
 and a user-facing flag or environment variable whose default is flipped to stateless. Code
 that stores state per session needs the MCP2xx remedies as well.

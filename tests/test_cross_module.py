@@ -189,3 +189,11 @@ def test_tools_of_a_project_served_over_stdio_only_keep_their_state(workdir: Pat
 def test_tools_of_a_project_served_over_http_are_reported(workdir: Path, run: Run) -> None:
     _tools_project('def main():\n    mcp.run(transport="streamable-http")\n')
     assert [(path, code) for path, _, code, _ in _check(run)] == [("cw/tools.py", "MCP202")]
+
+
+def test_an_http_app_built_in_another_module_keeps_the_project_off_stdio_only(workdir: Path, run: Run) -> None:
+    """`streamable_http_app()` serves HTTP whatever it is passed: stdio in `main()` does not make
+    the project one client per process when another module mounts the app."""
+    _tools_project("def main():\n    mcp.run()\n")
+    write("cw/asgi.py", "from cw.server import mcp\n\napp = mcp.streamable_http_app()\n")
+    assert [(path, code) for path, _, code, _ in _check(run)] == [("cw/tools.py", "MCP202")]

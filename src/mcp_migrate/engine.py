@@ -334,8 +334,7 @@ def _fix(
             return unchanged
         result.fixed += len(chosen)
         current, parsed = candidate, reparsed
-        advisory = lang.is_test_file(source.path) and not job.fix_tests
-        diagnostics = _diagnose(language, parsed, active, selected, advisory=advisory)
+        diagnostics = _diagnose(language, parsed, active, selected)  # advisory findings carry no fix: never here
     if current == original:
         return parsed, diagnostics
     result.diff = unified_diff(source.display, original, current)

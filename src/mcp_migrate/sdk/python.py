@@ -19,14 +19,20 @@ import libcst as cst
 
 from ..lang.python import PythonModule, argument, bool_value, keyword, method_call, string_value
 from . import python_project
-from .pins import project_pins
+from .pins import ProjectPins, project_pins
 from .python_project import RemoteServe, RemoteServer
 from .python_versions import (
     FASTMCP_SERVER,
+    HTTP,
     MCP_V1_SERVER,
     MCP_V2_SERVER,
+    SERVE_METHODS,
     SERVER_CLASSES,
+    SSE,
+    STDIO,
+    TRANSPORT_KIND,
     Candidates,
+    Method,
     Placement,
     Sdk,
     candidate_lines,
@@ -34,7 +40,7 @@ from .python_versions import (
     placement,
 )
 
-__all__ = ["FASTMCP_SERVER", "MCP_V1_SERVER", "MCP_V2_SERVER", "SERVER_CLASSES", "Sdk"]
+__all__ = ["FASTMCP_SERVER", "HTTP", "MCP_V1_SERVER", "MCP_V2_SERVER", "SERVER_CLASSES", "SSE", "STDIO", "Sdk"]
 SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
 SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 
@@ -43,38 +49,6 @@ SESSION_KEYWORDS = ("session_idle_timeout", "max_sessions")
 RESUMABILITY_KEYWORDS = ("event_store", "retry_interval")
 
 _OFF_WHEN_NONE = frozenset(RESUMABILITY_KEYWORDS)  # `event_store=None` switches resumability off
-
-STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"
-_TRANSPORT_KIND = {"stdio": STDIO, "streamable-http": HTTP, "http": HTTP, "sse": SSE}
-
-
-@dataclass(frozen=True)
-class Method:
-    """How one serving method picks its transport."""
-
-    default: str | None  # the transport when none is passed (None: fixed by the method)
-    fixed: str | None = None  # the transport the method always serves
-    position: int = 0  # where `transport` sits when passed positionally
-
-
-_SERVE_METHODS: dict[Sdk, dict[str, Method]] = {
-    Sdk.MCP_V1: {
-        "run": Method(default=STDIO),
-        "streamable_http_app": Method(None, fixed=HTTP),
-        "run_streamable_http_async": Method(None, fixed=HTTP),
-        "sse_app": Method(None, fixed=SSE),
-        "run_sse_async": Method(None, fixed=SSE),
-    },
-    Sdk.FASTMCP: {
-        "run": Method(default=STDIO),
-        "run_async": Method(default=STDIO),
-        "http_app": Method(default=HTTP, position=4),
-        "run_http_async": Method(default=HTTP, position=1),
-        "streamable_http_app": Method(None, fixed=HTTP),
-        "sse_app": Method(None, fixed=SSE),
-    },
-}
-_SERVE_METHODS[Sdk.MCP_V2] = _SERVE_METHODS[Sdk.MCP_V1]
 
 
 @dataclass
@@ -123,7 +97,15 @@ def servers(module: PythonModule) -> list[Server]:
 
 
 def _find_servers(module: PythonModule) -> Iterator[Server]:
-    pins = None
+    pins: ProjectPins | None = None
+
+    def candidates_of(names: set[str]) -> Candidates:
+        nonlocal pins
+        if pins is None:
+            pins = project_pins(module.path)
+            module.dependencies.update(pins.files)
+        return candidate_lines(names, pins)
+
     project = python_project.current()
     path = os.path.abspath(module.path) if module.path is not None and project is not None else None
     for call in module.walk(cst.Call):
@@ -134,10 +116,7 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
             if defined is None:  # nor a subclass of a server class defined in the repository
                 continue
             names = set(defined.classes)
-        if pins is None:
-            pins = project_pins(module.path)
-            module.dependencies.update(pins.files)
-        candidates = candidate_lines(names, pins)
+        candidates = candidates_of(names)
         sdk = candidates.lines[-1].family  # the newest: serving methods are named alike across a family
         server = Server(sdk, call, candidates)
         for receiver in aliases(module, call, depth=0, seen=set()):
@@ -148,10 +127,7 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
     if project is None or path is None:
         return
     for local, remote in project.imported_servers.get(path, {}).items():
-        if pins is None:
-            pins = project_pins(module.path)
-            module.dependencies.update(pins.files)
-        candidates = candidate_lines(set(remote.classes), pins)
+        candidates = candidates_of(set(remote.classes))
         server = Server(candidates.lines[-1].family, None, candidates, remote=remote)
         for name in module.walk(cst.Name):  # reads of the imported name (`_record_use` wants `mcp.run(...)`)
             if name.value == local:
@@ -175,10 +151,7 @@ def _module_level_name(module: PythonModule, call: cst.Call) -> str | None:
 
 
 def _may_be_http(serve: RemoteServe) -> bool:
-    method = serve.method
-    if method in ("run", "run_async"):
-        return serve.transports is None or any(_TRANSPORT_KIND.get(t) == HTTP for t in serve.transports)
-    return method in ("http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async")
+    return serve.transports is None or HTTP in serve.transports
 
 
 def aliases(module: PythonModule, node: cst.CSTNode, depth: int, seen: set[int]) -> Iterator[cst.CSTNode]:
@@ -217,7 +190,7 @@ def _record_use(module: PythonModule, server: Server, receiver: cst.CSTNode) -> 
     found = method_call(module, receiver)
     if found is not None:
         name, call = found
-        method = _SERVE_METHODS[server.sdk].get(name)
+        method = SERVE_METHODS[server.sdk].get(name)
         if method is not None:
             server.serves.append(_serve(module, call, name, method))
         return
@@ -239,7 +212,7 @@ def _serve(module: PythonModule, call: cst.Call, name: str, method: Method) -> S
     if arg is None:
         return Serve(call, name, frozenset({method.default or STDIO}), None)
     values = narrowed(module, call, arg.value, possible_strings(module, arg.value))
-    kinds = None if values is None else frozenset(_TRANSPORT_KIND.get(v, v) for v in values)
+    kinds = None if values is None else frozenset(TRANSPORT_KIND.get(v, v) for v in values)
     return Serve(call, name, kinds, arg)
 
 

@@ -22,16 +22,13 @@ from pathlib import Path
 
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
 from .pins import project_pins
-from .python_versions import SERVER_CLASSES
+from .python_versions import ANY_SERVE_METHOD, SERVER_CLASSES, STDIO, serve_transports
 
 # Files that can take part: they name a server class, hold or pass a session flag, or serve
 # (a subclass's module names its base; a module that only builds a subclass instance and
 # serves it nowhere is not indexed: nothing else could be learnt from it).
 INDEX_GATE = re.compile(rb"FastMCP|MCPServer|(?i:stateless)|\.run\(|_app\(|run_\w*async\(")
-SERVING_METHODS = frozenset(
-    {"run", "run_async", "http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async"}
-    | {"sse_app", "run_sse_async"}
-)
+SERVING_METHODS = frozenset(ANY_SERVE_METHOD)
 FLAG_KEYWORDS = frozenset({"stateless_http", "stateless"})
 _SDK_PACKAGES = ("mcp", "fastmcp")
 
@@ -51,7 +48,7 @@ class RemoteServe:
     path: str
     line: int
     method: str
-    transports: frozenset[str] | None  # a literal, or an argparse option's choices; None: unknown
+    transports: frozenset[str] | None  # normalised (STDIO, HTTP, SSE); None: unknown
 
 
 @dataclass
@@ -66,10 +63,6 @@ class Project:
     relevant_files: set[str] = field(default_factory=set)
     depends: dict[str, set[str]] = field(default_factory=dict)  # file -> the files its answers came from
     stdio_only_roots: set[str] = field(default_factory=set)  # projects whose every server runs over stdio only
-
-    def server(self, path: str, local: str) -> RemoteServer | None:
-        """The server object a name that `path` imports stands for, if it is one."""
-        return self.imported_servers.get(path, {}).get(local)
 
     def serves_of(self, path: str, name: str) -> list[RemoteServe]:
         return self.serves.get((path, name), [])
@@ -151,14 +144,12 @@ def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[
     for (path, name), _server in project.servers.items():
         facts = modules[path]
         serves = [
-            _transports(call, facts) if call.method in ("run", "run_async") else None
-            for call in facts.calls
-            if call.head == name and call.method in SERVING_METHODS
+            _transports(call, facts) for call in facts.calls if call.head == name and call.method in SERVING_METHODS
         ]
         serves += [serve.transports for serve in project.serves_of(path, name)]
         if not serves:
             continue  # mounted into another server, or not served: the served ones decide
-        stdio = all(t == frozenset({"stdio"}) for t in serves)
+        stdio = all(t == frozenset({STDIO}) for t in serves)
         root = project_pins(Path(path)).root
         if root is not None:
             verdict[str(root)] = verdict.get(str(root), True) and stdio
@@ -166,20 +157,16 @@ def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[
 
 
 def _transports(call: Call, facts: ModuleFacts) -> frozenset[str] | None:
-    """What `run(...)` serves: a literal, an argparse option's choices, stdio when nothing is
-    passed; None when it cannot be known here."""
+    """What a serving call serves (see `serve_transports`): a literal transport, positional or
+    by keyword, or an argparse option's choices; None when it cannot be known here."""
+    assert call.method is not None
     literal = dict(call.literals).get("transport")
+    option = dict(call.options).get("transport")
+    given = bool(call.positional) or any(keyword == "transport" for keyword, _ in call.keywords)
     if literal is None and call.positional:
         literal = call.positional[0]
-        if literal is None:
-            return None
-    if literal is not None:
-        return frozenset({literal})
-    option = dict(call.options).get("transport")
-    if option is not None:
-        return facts.choices.get(option)
-    passed = {keyword for keyword, _ in call.keywords}
-    return None if "transport" in passed else frozenset({"stdio"})
+    passed = frozenset({literal}) if literal is not None else facts.choices.get(option) if option else None
+    return serve_transports(call.method, passed, given)
 
 
 def _server_classes(graph: ModuleGraph) -> set[str]:

@@ -158,6 +158,54 @@ def _range_label(package: str, low: Version, high: Version) -> str:
     return f"{package} {low} - <{high}"
 
 
+STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"
+TRANSPORT_KIND = {"stdio": STDIO, "streamable-http": HTTP, "http": HTTP, "sse": SSE}
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one serving method picks its transport."""
+
+    default: str | None  # the transport when none is passed (None: fixed by the method)
+    fixed: str | None = None  # the transport the method always serves
+    position: int = 0  # where `transport` sits when passed positionally
+
+
+SERVE_METHODS: dict[Sdk, dict[str, Method]] = {
+    Sdk.MCP_V1: {
+        "run": Method(default=STDIO),
+        "streamable_http_app": Method(None, fixed=HTTP),
+        "run_streamable_http_async": Method(None, fixed=HTTP),
+        "sse_app": Method(None, fixed=SSE),
+        "run_sse_async": Method(None, fixed=SSE),
+    },
+    Sdk.FASTMCP: {
+        "run": Method(default=STDIO),
+        "run_async": Method(default=STDIO),
+        "http_app": Method(default=HTTP, position=4),
+        "run_http_async": Method(default=HTTP, position=1),
+        "streamable_http_app": Method(None, fixed=HTTP),
+        "sse_app": Method(None, fixed=SSE),
+    },
+}
+SERVE_METHODS[Sdk.MCP_V2] = SERVE_METHODS[Sdk.MCP_V1]
+# Every serving method by name, whatever the family (the families agree where names coincide).
+ANY_SERVE_METHOD: dict[str, Method] = {name: m for table in SERVE_METHODS.values() for name, m in table.items()}
+
+
+def serve_transports(method: str, passed: frozenset[str] | None, transport_given: bool) -> frozenset[str] | None:
+    """What a serving call serves: the method's fixed transport, its default when none is
+    passed, else the values passed (normalised: "http" is Streamable HTTP); None: unknown."""
+    table = ANY_SERVE_METHOD.get(method)
+    if table is None:
+        return None
+    if table.fixed is not None:
+        return frozenset({table.fixed})
+    if not transport_given:
+        return frozenset({table.default or STDIO})
+    return None if passed is None else frozenset(TRANSPORT_KIND.get(v, v) for v in passed)
+
+
 class Placement(Enum):
     CONSTRUCTOR = "constructor"
     SERVING_CALL = "serving call"

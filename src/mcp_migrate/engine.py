@@ -387,13 +387,25 @@ def run(
             results[i] = remembered
     if advance and len(todo) < len(sources):
         advance(len(sources) - len(todo))
-    for i, result in zip(todo, _run_uncached(sources, [sources[i] for i in todo], job, jobs, advance), strict=True):
+    indexed = sources if _wants_index(job) else ()
+    for i, result in zip(todo, _run_uncached(indexed, [sources[i] for i in todo], job, jobs, advance), strict=True):
         results[i] = result
         if cache is not None:
             cache.put(sources[i], result)
     if cache is not None:
         cache.save(sources)
     return [r for r in results if r is not None]
+
+
+def _wants_index(job: Job) -> bool:
+    """Whether a selected rule checks a language with an index phase (`--select MCP001` or
+    deployment rules alone do not)."""
+    return any(
+        family in rule.triggers
+        for rule in _rules(_all_of(job.codes))
+        if rule.code != UNUSED_SUPPRESSION
+        for family in lang.INDEXED_FAMILIES
+    )
 
 
 def _index_facts(sources: Sequence[SourcePath]) -> list[tuple[str, str, Any]]:
@@ -465,7 +477,7 @@ def _run_uncached(
     ordered: list[FileResult | None] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)]
+        index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)] if every else []
         projects = _build(f for found in pool.map(_index_facts, index_chunks) for f in found)
         _activate(projects)
         for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job), repeat(projects))):

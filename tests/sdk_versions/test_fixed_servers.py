@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from envs import ENVS, SdkEnv, bind_calls, ensure, python_of, runs_on, sdk_calls
+from envs import ENVS, SdkEnv, ensure, python_of, runs_on
 from support import need
 
 from mcp_migrate.lang.python import PythonModule
 from mcp_migrate.sdk.pins import project_pins
 from mcp_migrate.sdk.python import servers
-from mcp_migrate.sdk.python_versions import LINES
+from mcp_migrate.sdk.python_versions import LINES, ApiLine
 
 pytestmark = pytest.mark.slow
 
@@ -131,15 +131,9 @@ def test_fixed_server_runs_without_sessions(case: Path, output: Path, env: SdkEn
 
 
 _SIGNATURES = """
-import inspect, json, sys
-package = sys.argv[1]
-if package == "mcp":
-    try:
-        from mcp.server.mcpserver import MCPServer as Server
-    except ImportError:
-        from mcp.server.fastmcp import FastMCP as Server
-else:
-    from fastmcp import FastMCP as Server
+import importlib, inspect, json, sys
+module, _, name = sys.argv[1].rpartition(".")
+Server = getattr(importlib.import_module(module), name)
 try:
     Server("probe", stateless_http=True)
     ctor = True
@@ -154,51 +148,33 @@ for name in ("run", "run_async", "http_app", "run_http_async", "streamable_http_
     if "stateless_http" in params:
         serving[name] = True
     elif name in ("run", "run_async"):  # they forward **kwargs to the HTTP runner
-        target = getattr(Server, "run_http_async", None) or getattr(Server, "run_streamable_http_async")
-        serving[name] = "stateless_http" in inspect.signature(target).parameters
+        target = getattr(Server, "run_http_async", None) or getattr(Server, "run_streamable_http_async", None)
+        serving[name] = target is not None and "stateless_http" in inspect.signature(target).parameters
     else:
         serving[name] = False
 print(json.dumps({"ctor": ctor, "serving": [n for n, ok in serving.items() if ok]}))
 """
 
 
-@pytest.mark.parametrize("env", ENVS, ids=lambda e: e.name)
-def test_api_table_matches_the_installed_sdk(env: SdkEnv) -> None:
+def _lines_with_envs() -> list[Any]:
+    return [
+        pytest.param(line, env, id=f"{line.family.name}@{env.name}")
+        for env in ENVS
+        for line in LINES
+        if line.package == env.package and line.contains(env.parsed_version)
+    ]
+
+
+@pytest.mark.parametrize(("line", "env"), _lines_with_envs())
+def test_api_table_matches_the_installed_sdk(line: ApiLine, env: SdkEnv) -> None:
     _env_ready(env)
-    done = subprocess.run(
-        [str(python_of(env)), "-c", _SIGNATURES, env.package], capture_output=True, text=True, timeout=120
-    )
+    cls = sorted(line.classes)[0]
+    done = subprocess.run([str(python_of(env)), "-c", _SIGNATURES, cls], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     real = json.loads(done.stdout.strip().splitlines()[-1])
-    [line] = [
-        candidate for candidate in LINES if candidate.package == env.package and candidate.contains(env.parsed_version)
-    ]
     assert line.ctor_flag == real["ctor"], f"{line.label}: constructor flag is {real['ctor']} in {env.name}"
     assert line.serve_flag == set(real["serving"]), f"{line.label}: {env.name} takes it on {real['serving']}"
 
 
-@pytest.mark.parametrize(("case", "output", "env"), _params())
-def test_fixed_sdk_calls_bind_to_the_real_signatures(case: Path, output: Path, env: SdkEnv, tmp_path: Path) -> None:
-    """The static half of the proof, the one the ecosystem check applies to real repositories
-    (whose modules cannot be imported without their own dependencies)."""
-    _env_ready(env)
-    path = _workspace(case, output.read_text(encoding="utf-8"), tmp_path)
-    calls = sdk_calls(path).get(env, [])
-    errors = [(call, error) for call, error in zip(calls, bind_calls(env, calls, tmp_path), strict=True) if error]
-    if ".unsafe." in output.name:  # reviewed fixes may depend on a run-time choice, and say so
-        errors = [(call, error) for call, error in errors if not error.startswith("may fail")]
-    assert not errors, errors
-
-
-def test_binding_catches_a_keyword_the_release_rejects(tmp_path: Path) -> None:
-    [env] = [e for e in ENVS if e.name == "fastmcp-3.4.11"]
-    _env_ready(env)
-    write = (tmp_path / "requirements.txt").write_text
-    write("fastmcp==3.4.11\n")
-    path = tmp_path / "server.py"
-    path.write_text(
-        'from fastmcp import FastMCP\nmcp = FastMCP("x")\napp = mcp.streamable_http_app(stateless_http=True)\n'
-    )
-    calls = sdk_calls(path)[env]
-    assert [c["method"] for c in calls] == ["__init__", "streamable_http_app"]
-    assert bind_calls(env, calls, tmp_path)[1] is not None  # fastmcp 3 has no streamable_http_app()
+def test_every_env_release_has_a_line() -> None:
+    assert {env.name for _, env in (p.values for p in _lines_with_envs())} == {env.name for env in ENVS}

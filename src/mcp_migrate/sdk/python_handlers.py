@@ -25,7 +25,8 @@ from typing import TypeVar
 import libcst as cst
 
 from ..lang.python import PythonModule
-from .python import FASTMCP_SERVER, SERVER_CLASSES, aliases
+from .python import aliases
+from .python_versions import FASTMCP_SERVER, HIGH_LEVEL_SERVER, LOWLEVEL_SERVER
 
 CONTEXT_CLASSES = frozenset(
     {
@@ -43,7 +44,6 @@ CONTEXT_CLASSES = frozenset(
     }
 )
 FASTMCP_CONTEXT = frozenset({"fastmcp.Context", "fastmcp.server.Context", "fastmcp.server.context.Context"})
-LOWLEVEL_SERVER = frozenset({"mcp.server.lowlevel.Server", "mcp.server.lowlevel.server.Server", "mcp.server.Server"})
 GET_CONTEXT_FUNCTIONS = frozenset({"fastmcp.server.dependencies.get_context", "fastmcp.dependencies.get_context"})
 
 _DECORATED = {"tool": "tool", "resource": "resource", "prompt": "prompt"}
@@ -163,7 +163,7 @@ def _handlers(module: PythonModule) -> list[tuple[cst.FunctionDef, str, bool, bo
     found: list[tuple[cst.FunctionDef, str, bool, bool]] = []
     for call in module.walk(cst.Call):
         names = built_classes(module, call)
-        high = not names.isdisjoint(SERVER_CLASSES)
+        high = not names.isdisjoint(HIGH_LEVEL_SERVER)
         low = not names.isdisjoint(LOWLEVEL_SERVER)
         if not (high or low):
             continue
@@ -409,7 +409,7 @@ def _expressions(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 def _is_server(module: PythonModule, expr: cst.BaseExpression) -> bool:
     """An expression that evaluates to an mcp/fastmcp server object built in this module."""
-    return id(expr) in _receiver_ids(module, SERVER_CLASSES)
+    return id(expr) in _receiver_ids(module, HIGH_LEVEL_SERVER)
 
 
 def _is_lowlevel_server(module: PythonModule, expr: cst.BaseExpression) -> bool:
@@ -436,7 +436,7 @@ def receivers(module: PythonModule, classes: frozenset[str]) -> list[cst.CSTNode
 def built_classes(module: PythonModule, call: cst.Call) -> set[str]:
     """The SDK classes a call builds: `FastMCP(...)`, or `MyServer(...)` where the module
     defines `class MyServer(FastMCP)`."""
-    wanted = SERVER_CLASSES | LOWLEVEL_SERVER
+    wanted = HIGH_LEVEL_SERVER | LOWLEVEL_SERVER
     names = module.qualified_names(call.func, wanted)
     if not names and isinstance(call.func, cst.Name):
         names = module.memo(_subclasses, "py.server_subclasses").get(call.func.value, set())
@@ -446,7 +446,7 @@ def built_classes(module: PythonModule, call: cst.Call) -> set[str]:
 def _subclasses(module: PythonModule) -> dict[str, set[str]]:
     """Module-level classes deriving from an SDK server class -> the SDK classes they extend."""
     found: dict[str, set[str]] = {}
-    wanted = SERVER_CLASSES | LOWLEVEL_SERVER
+    wanted = HIGH_LEVEL_SERVER | LOWLEVEL_SERVER
     for cls in (c for c in module.tree.body if isinstance(c, cst.ClassDef)):
         bases: set[str] = set()
         for base in cls.bases:
@@ -459,7 +459,7 @@ def _subclasses(module: PythonModule) -> dict[str, set[str]]:
 
 def server_receivers(module: PythonModule) -> list[cst.CSTNode]:
     """Expressions that evaluate to an mcp v1/v2 or fastmcp server object."""
-    return receivers(module, SERVER_CLASSES)
+    return receivers(module, HIGH_LEVEL_SERVER)
 
 
 def lowlevel_receivers(module: PythonModule) -> list[cst.CSTNode]:

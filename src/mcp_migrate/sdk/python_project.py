@@ -21,13 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
+from ..model import Gate
 from .pins import project_pins
 from .python_versions import ANY_SERVE_METHOD, SERVER_CLASSES, STDIO, serve_transports
 
 # Files that can take part: they name a server class, hold or pass a session flag, or serve
 # (a subclass's module names its base; a module that only builds a subclass instance and
 # serves it nowhere is not indexed: nothing else could be learnt from it).
-INDEX_GATE = re.compile(rb"FastMCP|MCPServer|(?i:stateless)|\.run\(|_app\(|run_\w*async\(")
+INDEX_GATE = Gate(
+    rb"FastMCP|MCPServer|(?i:stateless)|\.run\(|_app\(|run_\w*async\(",
+    (b"FastMCP", b"MCPServer", b"tateless", b"TATELESS", b".run(", b"_app(", b"async("),
+)
+_INDEX_PATTERN = re.compile(INDEX_GATE.pattern)
 SERVING_METHODS = frozenset(ANY_SERVE_METHOD)
 FLAG_KEYWORDS = frozenset({"stateless_http", "stateless"})
 _SDK_PACKAGES = ("mcp", "fastmcp")
@@ -88,8 +93,8 @@ class Project:
 
 def index_file(path: str, raw: bytes) -> ModuleFacts | None:
     """The facts of one file, or None when it cannot take part (most files)."""
-    if INDEX_GATE.search(raw) is None:
-        return None
+    if not any(literal in raw for literal in INDEX_GATE.literals) or _INDEX_PATTERN.search(raw) is None:
+        return None  # substring tests first: the pattern alone costs 4x as much on a monorepo
     return module_facts(path, raw)
 
 

@@ -34,6 +34,7 @@ MCP_V2_SERVER = frozenset(
     {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
 )
 FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
+LOWLEVEL_SERVER = frozenset({"mcp.server.lowlevel.Server", "mcp.server.lowlevel.server.Server", "mcp.server.Server"})
 
 _FASTMCP_HTTP_SERVES = frozenset({"http_app", "run_http_async", "run", "run_async"})
 
@@ -44,6 +45,7 @@ class Sdk(Enum):
     MCP_V1 = "mcp v1 `FastMCP`"
     MCP_V2 = "mcp v2 `MCPServer`"
     FASTMCP = "fastmcp `FastMCP`"
+    MCP_V2_LOWLEVEL = "mcp v2 low-level `Server`"
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,25 @@ LINES: tuple[ApiLine, ...] = (
         False,
         frozenset({"run", "streamable_http_app", "run_streamable_http_async"}),
     ),
+    # mcp 1.x's low-level Server has no HTTP method of its own (a StreamableHTTPSessionManager
+    # serves it); 2.x's has `streamable_http_app()`.
+    ApiLine(
+        "mcp",
+        _v("2.0"),
+        _v("3.0"),
+        Sdk.MCP_V2_LOWLEVEL,
+        LOWLEVEL_SERVER,
+        False,
+        frozenset({"streamable_http_app"}),
+    ),
     ApiLine("fastmcp", _v("0"), _v("2.8"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset()),
     ApiLine("fastmcp", _v("2.8"), _v("2.10"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset({"http_app"})),
     ApiLine("fastmcp", _v("2.10"), _v("3.0"), Sdk.FASTMCP, FASTMCP_SERVER, True, _FASTMCP_HTTP_SERVES),
     ApiLine("fastmcp", _v("3.0"), _v("5.0"), Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
 )
 SERVER_CLASSES = frozenset().union(*(line.classes for line in LINES))
+# The decorator-style server APIs (`@mcp.tool`), as opposed to the low-level `Server`.
+HIGH_LEVEL_SERVER = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
 
 # Releases on the package index when this table was written (newest of each line and the
 # boundaries), so that a specifier such as `fastmcp>=2.3,<2.9` is matched to real releases.
@@ -189,6 +204,16 @@ SERVE_METHODS: dict[Sdk, dict[str, Method]] = {
     },
 }
 SERVE_METHODS[Sdk.MCP_V2] = SERVE_METHODS[Sdk.MCP_V1]
+SERVE_METHODS[Sdk.MCP_V2_LOWLEVEL] = {"streamable_http_app": Method(None, fixed=HTTP)}
+# Transports whose serving call accepts (or silently ignores) `stateless_http=`: a flag added to
+# `run(transport=X)` where X is chosen at run time is safe only if every choice is among them.
+FLAG_ACCEPTED_ON: dict[Sdk, frozenset[str]] = {
+    Sdk.MCP_V1: frozenset(),  # the constructor takes it
+    Sdk.MCP_V2: frozenset({STDIO, HTTP}),
+    Sdk.MCP_V2_LOWLEVEL: frozenset({HTTP}),
+    Sdk.FASTMCP: frozenset({HTTP}),
+}
+
 # Every serving method by name, whatever the family (the families agree where names coincide).
 ANY_SERVE_METHOD: dict[str, Method] = {name: m for table in SERVE_METHODS.values() for name, m in table.items()}
 

@@ -8,7 +8,13 @@ RULE = Rule(
     severity=Severity.ERROR,
     fix=FixAvailability.SOMETIMES,
     triggers={
-        "python": (b"FastMCP", b"MCPServer", b"StreamableHTTPSessionManager", b"stateless_http"),
+        "python": (
+            b"FastMCP",
+            b"MCPServer",
+            b"StreamableHTTPSessionManager",
+            b"stateless_http",
+            b"streamable_http_app",
+        ),
         "yaml": (b"STATEFUL", b"STATELESS", b"stateful", b"stateless"),
         "typescript": (b"sessionIdGenerator", b"createLegacyMcpHandler", b"McpAgent"),
     },

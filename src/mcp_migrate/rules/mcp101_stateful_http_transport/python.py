@@ -21,22 +21,16 @@ from ...lang.python import (
 from ...model import Diagnostic, Edit, Fix, FixSafety
 from ...sdk import python_project
 from ...sdk.python import (
-    HTTP,
-    STDIO,
     Mode,
-    Sdk,
     SessionConfig,
     argparse_option,
     session_configs,
     session_only_arguments,
     settings_flag_writes,
 )
-from ...sdk.python_versions import describe_lines
+from ...sdk.python_versions import FLAG_ACCEPTED_ON, describe_lines
 
 CODE = "MCP101"
-
-# Transports whose serving call accepts (or silently ignores) `stateless_http=`.
-_FLAG_ACCEPTED_BY = {Sdk.MCP_V2: frozenset({STDIO, HTTP}), Sdk.FASTMCP: frozenset({HTTP})}
 
 
 def check(module: PythonModule) -> Iterator[Diagnostic]:
@@ -152,7 +146,7 @@ def _safety(config: SessionConfig) -> tuple[FixSafety, str]:
     serve, server = config.serve, config.server
     if serve is None or server is None:
         return FixSafety.SAFE, ""
-    accepted = _FLAG_ACCEPTED_BY[server.sdk]
+    accepted = FLAG_ACCEPTED_ON[server.sdk]
     if serve.transports is not None and serve.transports <= accepted:
         return FixSafety.SAFE, ""
     if serve.transports is None:

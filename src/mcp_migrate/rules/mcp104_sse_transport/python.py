@@ -14,7 +14,12 @@ from ...sdk.python_versions import Placement, placement
 CODE = "MCP104"
 _WHY = "which routes every message by session id and cannot run behind round-robin"
 _SSE_ONLY_OPTIONS = ("sse_path", "message_path", "mount_path")
-_HTTP_NAME = {Sdk.MCP_V1: "streamable-http", Sdk.MCP_V2: "streamable-http", Sdk.FASTMCP: "http"}
+_HTTP_NAME = {
+    Sdk.MCP_V1: "streamable-http",
+    Sdk.MCP_V2: "streamable-http",
+    Sdk.MCP_V2_LOWLEVEL: "streamable-http",  # (no `run(transport=...)`: never reached)
+    Sdk.FASTMCP: "http",
+}
 
 
 def check(module: PythonModule) -> Iterator[Diagnostic]:

@@ -11,7 +11,6 @@ from ...lang.python import PythonModule
 from ...model import Diagnostic
 from ...sdk.python import FASTMCP_SERVER
 from ...sdk.python_handlers import (
-    LOWLEVEL_SERVER,
     context_path,
     lowlevel_receivers,
     receivers,
@@ -20,6 +19,7 @@ from ...sdk.python_handlers import (
     server_receivers,
     within,
 )
+from ...sdk.python_versions import LOWLEVEL_SERVER
 
 _LOG_LEVEL = (
     "`logging/setLevel` is deprecated as of 2026-07-28: a level set once per session has nowhere to live; each "

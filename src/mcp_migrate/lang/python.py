@@ -247,6 +247,75 @@ class PythonModule:
             return holder.value
         return None
 
+    def default_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value a name has unless a condition changes it: its one simple assignment, or,
+        of several, the only one not inside an `if`/loop/`try`/`with` (`x = default` then
+        `if option: x = other`)."""
+        value = self.binding_value(name)
+        if value is not None:
+            return value
+        referents = self._names.referents(name)
+        if not referents:
+            return None
+        unconditional = []
+        for binding in referents:
+            holder = self.parent(binding.node) if binding.node is not None else None
+            assign = self.parent(holder) if isinstance(holder, cst.AssignTarget) else None
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                return None  # bound some other way (a loop, a parameter, an import)
+            if not self._conditional(assign):
+                unconditional.append(assign.value)
+        return unconditional[0] if len(unconditional) == 1 else None
+
+    def _conditional(self, node: cst.CSTNode) -> bool:
+        current = self.parent(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+            if isinstance(current, (cst.If, cst.For, cst.While, cst.Try, cst.With, cst.IfExp)):
+                return True
+            current = self.parent(current)
+        return False
+
+    def keyword_entries(self, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
+        """What `f(**options)` passes, when `options` is a dict the module spells out: the
+        string keys of its literal and of every `options["key"] = value` in the same function
+        (the last one wins). None when any `**` argument cannot be followed."""
+        entries: dict[str, cst.BaseExpression] = {}
+        for arg in call.args:
+            if arg.star != "**":
+                continue
+            if not isinstance(arg.value, cst.Name):
+                return None
+            literal = self.default_value(arg.value)
+            if not isinstance(literal, cst.Dict):
+                return None
+            for element in literal.elements:
+                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+                if key is None or not isinstance(element, cst.DictElement):
+                    return None
+                entries[key] = element.value
+            scope = self._function_of(call)
+            for assign in self.walk(cst.Assign):
+                target = assign.targets[0].target if len(assign.targets) == 1 else None
+                if (
+                    isinstance(target, cst.Subscript)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == arg.value.value
+                    and self._function_of(assign) is scope
+                    and len(target.slice) == 1
+                    and isinstance(target.slice[0].slice, cst.Index)
+                ):
+                    key = string_value(target.slice[0].slice.value)
+                    if key is None:
+                        return None
+                    entries[key] = assign.value
+        return entries
+
+    def _function_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        current = self.parent(node)
+        while current is not None and not isinstance(current, cst.FunctionDef):
+            current = self.parent(current)
+        return current
+
     # -- comments -------------------------------------------------------------------------
     @cached_property
     def comments(self) -> dict[int, tuple[int, str]]:

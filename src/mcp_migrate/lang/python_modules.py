@@ -26,6 +26,7 @@ class Call:
     options: tuple[tuple[str, str], ...]  # (keyword, option name) for `transport=args.transport`
     positional: tuple[str | None, ...]  # each positional argument: its string literal, or None
     line: int
+    star_kwargs: bool = False  # `f(**options)`: any keyword may be passed
 
 
 @dataclass
@@ -59,7 +60,8 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
                 facts.calls.append(call)
             _argparse_choices(node, facts)
         elif isinstance(node, ast.ClassDef):
-            facts.classes[node.name] = [d for d in map(dotted, node.bases) if d]
+            bases = [b.value if isinstance(b, ast.Subscript) else b for b in node.bases]  # FastMCP[Context]
+            facts.classes[node.name] = [d for d in map(dotted, bases) if d]
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
@@ -85,7 +87,8 @@ def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:
     )
     options = tuple((k.arg, k.value.attr) for k in node.keywords if k.arg and isinstance(k.value, ast.Attribute))
     positional = tuple(a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args)
-    return Call(func.id, method, keywords, literals, options, positional, node.lineno)
+    star = any(k.arg is None for k in node.keywords)
+    return Call(func.id, method, keywords, literals, options, positional, node.lineno, star)
 
 
 def _argparse_choices(node: ast.Call, facts: ModuleFacts) -> None:

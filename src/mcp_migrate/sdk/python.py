@@ -209,9 +209,15 @@ def _serve(module: PythonModule, call: cst.Call, name: str, method: Method) -> S
     if method.fixed is not None:
         return Serve(call, name, frozenset({method.fixed}), None)
     arg = argument(call, "transport", method.position)
-    if arg is None:
+    value = arg.value if arg is not None else None
+    if value is None and any(a.star == "**" for a in call.args):
+        entries = module.keyword_entries(call)
+        if entries is None:
+            return Serve(call, name, None, None)  # `run(**options)` that cannot be followed
+        value = entries.get("transport")
+    if value is None:
         return Serve(call, name, frozenset({method.default or STDIO}), None)
-    values = narrowed(module, call, arg.value, possible_strings(module, arg.value))
+    values = narrowed(module, call, value, possible_strings(module, value))
     kinds = None if values is None else frozenset(TRANSPORT_KIND.get(v, v) for v in values)
     return Serve(call, name, kinds, arg)
 
@@ -341,12 +347,13 @@ class SessionConfig:
 
     call: cst.Call  # the call that takes the flag
     flag: str  # "stateless_http", or "stateless" for StreamableHTTPSessionManager
-    flag_arg: cst.Arg | None
+    flag_arg: cst.Arg | None  # the argument that sets it, when the call spells it out
     mode: Mode
     serves_http: bool
     server: Server | None = None  # None for a bare StreamableHTTPSessionManager
     serve: Serve | None = None  # the serving call, where the SDK takes the flag there
     placed: bool = True  # every release the server can run on takes the flag on `call`
+    flag_value: cst.BaseExpression | None = None  # what decides it (an argument, a `**` entry, an `if`)
 
     @property
     def label(self) -> str:
@@ -369,39 +376,85 @@ def _session_configs(module: PythonModule) -> Iterator[SessionConfig]:
             if where is Placement.CONSTRUCTOR or (honoured and server.remote.ctor_flag is not None):
                 continue
         else:
-            ctor_mode, ctor_arg = _mode(server.ctor, "stateless_http")
+            ctor_mode, ctor_arg, ctor_value = _mode(module, server.ctor, "stateless_http")
             if where is Placement.CONSTRUCTOR or (ctor_arg is not None and honoured):
-                if ctor_mode is Mode.STATEFUL and any(_assigned_true(w) for w in server.settings_writes):
-                    ctor_mode = Mode.STATELESS
+                if ctor_mode is Mode.STATEFUL:
+                    ctor_mode, ctor_value = _settings_switch(module, server, ctor_mode, ctor_value)
                 serves_http = bool(http_serves(server)) or server.served_elsewhere_over_http
                 yield SessionConfig(
-                    server.ctor, "stateless_http", ctor_arg, ctor_mode, serves_http, server, placed=True
+                    server.ctor,
+                    "stateless_http",
+                    ctor_arg,
+                    ctor_mode,
+                    serves_http,
+                    server,
+                    placed=True,
+                    flag_value=ctor_value,
                 )
                 continue
         for serve in http_serves(server):
-            mode, arg = _mode(serve.call, "stateless_http")
-            if arg is None and server.sdk is Sdk.FASTMCP:
-                alias_mode, alias = _mode(serve.call, "stateless")
-                if alias is not None:
-                    mode, arg = alias_mode, alias
-            if mode is Mode.STATEFUL and arg is None and server.sdk is Sdk.FASTMCP and global_stateless:
+            mode, arg, value = _mode(module, serve.call, "stateless_http")
+            if value is None and server.sdk is Sdk.FASTMCP:
+                alias_mode, alias, alias_value = _mode(module, serve.call, "stateless")
+                if alias_value is not None:
+                    mode, arg, value = alias_mode, alias, alias_value
+            if mode is Mode.STATEFUL and value is None and server.sdk is Sdk.FASTMCP and global_stateless:
                 mode = Mode.STATELESS
             placed = where is Placement.SERVING_CALL
-            yield SessionConfig(serve.call, "stateless_http", arg, mode, True, server, serve, placed=placed)
+            yield SessionConfig(
+                serve.call, "stateless_http", arg, mode, True, server, serve, placed=placed, flag_value=value
+            )
     for call in module.walk(cst.Call):
         if module.resolves_to(call.func, SESSION_MANAGER):
-            mode, arg = _mode(call, "stateless", position=3)
-            yield SessionConfig(call, "stateless", arg, mode, True)
+            mode, arg, value = _mode(module, call, "stateless", position=3)
+            yield SessionConfig(call, "stateless", arg, mode, True, flag_value=value)
 
 
-def _mode(call: cst.Call, flag: str, position: int | None = None) -> tuple[Mode, cst.Arg | None]:
+def _mode(
+    module: PythonModule, call: cst.Call, flag: str, position: int | None = None
+) -> tuple[Mode, cst.Arg | None, cst.BaseExpression | None]:
+    """How a call sets the flag: (mode, the argument, the expression that decides it). A flag
+    passed inside `**options` is followed when the module spells the dict out."""
     arg = argument(call, flag, position)
-    if arg is None:
-        return (Mode.UNKNOWN if any(a.star == "**" for a in call.args) else Mode.STATEFUL), None
-    value = bool_value(arg.value)
+    value = arg.value if arg is not None else None
+    if value is None and any(a.star == "**" for a in call.args):
+        entries = module.keyword_entries(call)
+        if entries is None:
+            return Mode.UNKNOWN, None, None
+        value = entries.get(flag)
     if value is None:
-        return Mode.CONFIGURABLE, arg
-    return (Mode.STATELESS if value else Mode.STATEFUL), arg
+        return Mode.STATEFUL, None, None
+    flag_value = bool_value(value)
+    if flag_value is None:
+        return Mode.CONFIGURABLE, arg, value
+    return (Mode.STATELESS if flag_value else Mode.STATEFUL), arg, value
+
+
+def _settings_switch(
+    module: PythonModule, server: Server, mode: Mode, value: cst.BaseExpression | None
+) -> tuple[Mode, cst.BaseExpression | None]:
+    """`<server>.settings.stateless_http = True`: stateless when it always runs; decided by the
+    condition when it runs only under `if args.stateless:` (stateful unless that is set)."""
+    turned_on = [w for w in server.settings_writes if _assigned_true(w)]
+    if not turned_on:
+        return mode, value
+    unconditional = [w for w in turned_on if _condition(module, w) is None]
+    if unconditional:
+        return Mode.STATELESS, value
+    conditions = {module.source(c): c for w in turned_on if (c := _condition(module, w)) is not None}
+    if len(conditions) != 1:
+        return Mode.UNKNOWN, None
+    return Mode.CONFIGURABLE, next(iter(conditions.values()))
+
+
+def _condition(module: PythonModule, node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The test of the `if` a statement runs under (None when it always runs)."""
+    child, current = node, module.parent(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, cst.If) and child is current.body:
+            return current.test
+        child, current = current, module.parent(current)
+    return None
 
 
 def _assigned_true(assign: cst.Assign) -> bool:

@@ -167,6 +167,8 @@ def _transports(call: Call, facts: ModuleFacts) -> frozenset[str] | None:
     assert call.method is not None
     literal = dict(call.literals).get("transport")
     option = dict(call.options).get("transport")
+    if call.star_kwargs and literal is None and option is None:
+        return None  # `run_async(**run_kwargs)`: the per-file analysis follows the dict
     given = bool(call.positional) or any(keyword == "transport" for keyword, _ in call.keywords)
     if literal is None and call.positional:
         literal = call.positional[0]

@@ -42,8 +42,8 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
             continue
         if config.mode is Mode.STATEFUL:
             yield _stateful(module, config)
-        elif config.mode is Mode.CONFIGURABLE and config.flag_arg is not None:
-            found = _configurable(module, config, config.flag_arg)
+        elif config.mode is Mode.CONFIGURABLE and config.flag_value is not None:
+            found = _configurable(module, config, config.flag_value)
             if found is not None:
                 yield found
     yield from _defaults_used_elsewhere(module)
@@ -155,8 +155,8 @@ def _safety(config: SessionConfig) -> tuple[FixSafety, str]:
     return FixSafety.UNSAFE, f" (the transport can also be {rejected}, which rejects the keyword)"
 
 
-def _configurable(module: PythonModule, config: SessionConfig, arg: cst.Arg) -> Diagnostic | None:
-    default = flag_default_off(module, arg.value)
+def _configurable(module: PythonModule, config: SessionConfig, value: cst.BaseExpression) -> Diagnostic | None:
+    default = flag_default_off(module, value)
     if default is None:
         return None
     message = (
@@ -166,7 +166,7 @@ def _configurable(module: PythonModule, config: SessionConfig, arg: cst.Arg) -> 
     fix = None
     if default.edits:
         fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
-    return Diagnostic(CODE, module.span(arg), message, fix)
+    return Diagnostic(CODE, module.span(config.flag_arg or value), message, fix)
 
 
 @dataclass
@@ -190,7 +190,7 @@ def flag_default_off(module: PythonModule, expr: cst.BaseExpression, depth: int 
     if depth > 4:
         return None
     if isinstance(expr, cst.Name):
-        value = module.binding_value(expr)
+        value = module.default_value(expr)  # `x = default` then `if option: x = other`
         return None if value is None else flag_default_off(module, value, depth + 1)
     if isinstance(expr, cst.Attribute):
         option = argparse_option(module, expr)
@@ -207,18 +207,26 @@ _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*$")
 
 def _env_helper_default(module: PythonModule, call: cst.Call) -> FlagDefault | None:
     """A project's own reader of a boolean environment variable: `get_env_bool("X", False)`,
-    `env.bool("X", default=False)`: an upper-case variable name first, a literal False default."""
+    `is_env_truthy("X", "false")`, `env.bool("X", default=False)`: an upper-case variable name
+    first, then a default that is False or a false string."""
     positional = [a for a in call.args if a.keyword is None and not a.star]
     variable = string_value(positional[0].value) if positional else None
     if variable is None or not _ENV_NAME.match(variable):
         return None
     default = keyword(call, "default") or (positional[1] if len(positional) > 1 else None)
-    if default is None or bool_value(default.value) is not False:
+    if default is None:
         return None
     reader = module.source(call.func)
-    return FlagDefault(
-        f"the `{variable}` environment variable (read by `{reader}`)", [_replace(module, default.value, "True")]
-    )
+    source = f"the `{variable}` environment variable (read by `{reader}`)"
+    if bool_value(default.value) is False:
+        return FlagDefault(source, [_replace(module, default.value, "True")])
+    text = string_value(default.value)
+    if text is not None and text.strip().lower() in _FALSE_STRINGS:
+        return FlagDefault(source, [replace_string(module, default.value, "true")])
+    return None
+
+
+_FALSE_STRINGS = frozenset({"false", "0", "no", "off", ""})
 
 
 def _argparse_default(module: PythonModule, option: cst.Call) -> FlagDefault | None:

@@ -98,13 +98,15 @@ def _prefilter(codes: frozenset[str], language: str, raw: bytes, forced: bool = 
     is judged once per file, and fails for nearly every file, sparing their trigger scans. A
     gate that is only a pattern goes after the triggers. Each trigger is looked for once per
     file, however many rules share it. A file the index phase names (`forced`: it holds the
-    other half of something a server module does) goes to every rule of its language."""
-    if forced:
-        return [candidate.rule for candidate in _candidates(codes, language)]
+    other half of something a server module does) also goes to the rules that follow servers
+    across modules."""
     passed: dict[Gate, bool] = {}
     present: dict[bytes, bool] = {}
     active = []
     for candidate in _candidates(codes, language):
+        if forced and candidate.rule.follows_project:
+            active.append(candidate.rule)
+            continue
         gate = candidate.gate
         if gate is not None and gate.literals and not _passes(gate, raw, passed):
             continue

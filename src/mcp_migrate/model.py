@@ -129,6 +129,9 @@ class Rule:
     triggers: dict[str, tuple[bytes | Gate, ...]]
     # language -> what the file must also hold (e.g. "imports an MCP SDK")
     gates: dict[str, Gate] = field(default_factory=dict)
+    # The checker follows servers across modules (the index phase): it also runs on files the
+    # index names although its triggers and gate would drop them (`mcp.run(...)` on an import).
+    follows_project: bool = False
 
     @property
     def languages(self) -> tuple[str, ...]:

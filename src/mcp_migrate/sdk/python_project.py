@@ -127,7 +127,10 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                         uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
                         uses.append((path, call.line))
     project.stdio_only_roots = _stdio_only_roots(project, modules)
-    project.relevant_files = {*project.flag_uses, *project.imported_servers, *(p for p, _ in project.servers)}
+    # Files the prefilter would drop: they hold a flag's default, serve an imported server, or
+    # build a server from a repository subclass (no SDK import of their own needed).
+    subclassed = {path for (path, _), server in project.servers.items() if _built_from_subclass(modules[path], server)}
+    project.relevant_files = {*project.flag_uses, *project.imported_servers, *subclassed}
     for path, remotes in project.imported_servers.items():
         project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
     for (path, _), serves in project.serves.items():
@@ -140,6 +143,13 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _built_from_subclass(facts: ModuleFacts, server: RemoteServer) -> bool:
+    value = facts.assigned.get(server.name)
+    callee = dotted(value.func) if isinstance(value, ast.Call) else ""
+    imported = facts.imports.get(callee.partition(".")[0])
+    return not (imported is not None and imported[2] == 0 and imported[0].partition(".")[0] in _SDK_PACKAGES)
 
 
 def _stdio_only_roots(project: Project, modules: dict[str, ModuleFacts]) -> set[str]:

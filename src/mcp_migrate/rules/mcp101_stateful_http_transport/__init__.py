@@ -19,6 +19,7 @@ RULE = Rule(
         "typescript": (b"sessionIdGenerator", b"createLegacyMcpHandler", b"McpAgent"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
+    follows_project=True,
     docs="""
 ## What it does
 Finds Streamable HTTP endpoints that mint an `Mcp-Session-Id` and keep the session in

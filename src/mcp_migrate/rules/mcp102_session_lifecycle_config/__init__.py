@@ -12,6 +12,7 @@ RULE = Rule(
         "typescript": (b"onsessioninitialized", b"onsessionclosed", b"mcp-session-id", b"Mcp-Session-Id"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
+    follows_project=True,
     docs="""
 ## What it does
 Finds settings that only manage the life of protocol sessions: `session_idle_timeout` and

@@ -19,6 +19,7 @@ RULE = Rule(
         ),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
+    follows_project=True,
     docs="""
 ## What it does
 Finds `event_store=` and `retry_interval=` on mcp v1 `FastMCP(...)`, mcp v2 serving calls,

@@ -12,6 +12,7 @@ RULE = Rule(
         "typescript": (b"SSEServerTransport", b"McpAgent"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
+    follows_project=True,
     docs="""
 ## What it does
 Finds servers on the legacy HTTP+SSE transport: `run(transport="sse")`, `sse_app()`,

@@ -197,3 +197,28 @@ def test_an_http_app_built_in_another_module_keeps_the_project_off_stdio_only(wo
     _tools_project("def main():\n    mcp.run()\n")
     write("cw/asgi.py", "from cw.server import mcp\n\napp = mcp.streamable_http_app()\n")
     assert [(path, code) for path, _, code, _ in _check(run)] == [("cw/tools.py", "MCP202")]
+
+
+def test_a_server_reexported_by_a_package_init_and_run_with_an_options_dict(workdir: Path, run: Run) -> None:
+    """mcp-atlassian's shape: a FastMCP[...] subclass instance re-exported by the package's
+    `__init__`, imported inside `main()` and run with `run_async(**run_kwargs)`."""
+    write("pyproject.toml", '[project]\nname = "atl"\ndependencies = ["fastmcp>=3.4,<4"]\n')
+    write("src/atl/servers/__init__.py", "from .main import main_mcp\n\n__all__ = ['main_mcp']\n")
+    write(
+        "src/atl/servers/main.py",
+        "from fastmcp import FastMCP\n\n\nclass AtlMCP(FastMCP[dict]):\n    pass\n\n\nmain_mcp = AtlMCP(name='atl')\n",
+    )
+    write(
+        "src/atl/__init__.py",
+        "import asyncio\nimport os\n\n\n"
+        "def main(transport: str = 'stdio', stateless: bool = False, given: bool = False) -> None:\n"
+        "    from atl.servers import main_mcp\n\n"
+        "    final_stateless = os.getenv('STATELESS', 'false').lower() == 'true'\n"
+        "    if given:\n        final_stateless = stateless\n"
+        "    run_kwargs = {'transport': transport}\n"
+        "    run_kwargs['stateless_http'] = final_stateless\n"
+        "    asyncio.run(main_mcp.run_async(**run_kwargs))\n",
+    )
+    assert [(path, code, safety) for path, _, code, safety in _check(run)] == [
+        ("src/atl/__init__.py", "MCP101", "unsafe")
+    ]

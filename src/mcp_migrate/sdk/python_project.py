@@ -93,7 +93,10 @@ class Project:
 
 def index_file(path: str, raw: bytes) -> ModuleFacts | None:
     """The facts of one file, or None when it cannot take part (most files)."""
-    if not any(literal in raw for literal in INDEX_GATE.literals) or _INDEX_PATTERN.search(raw) is None:
+    reexports = path.endswith("__init__.py") and b"import" in raw  # `from .main import main_mcp`
+    if not reexports and (
+        not any(literal in raw for literal in INDEX_GATE.literals) or _INDEX_PATTERN.search(raw) is None
+    ):
         return None  # substring tests first: the pattern alone costs 4x as much on a monorepo
     return module_facts(path, raw)
 

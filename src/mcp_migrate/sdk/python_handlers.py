@@ -354,9 +354,23 @@ def context_path(module: PythonModule, scope: Scope | None, expr: cst.BaseExpres
     if isinstance(expr, cst.Call):
         if module.resolves_to(expr.func, GET_CONTEXT_FUNCTIONS):
             return ()
+        attribute = _getattr_name(expr)  # getattr(ctx, "session", None) reads ctx.session
+        if attribute is not None:
+            base = context_path(module, scope, expr.args[0].value)
+            return None if base is None else (*base, attribute)
         func = expr.func
         if isinstance(func, cst.Attribute) and func.attr.value == "get_context" and _is_server(module, func.value):
             return ()
+    return None
+
+
+def _getattr_name(call: cst.Call) -> str | None:
+    """"session" for `getattr(obj, "session")` / `getattr(obj, "session", None)` (the builtin)."""
+    if not (isinstance(call.func, cst.Name) and call.func.value == "getattr") or not 2 <= len(call.args) <= 3:
+        return None
+    name = call.args[1].value
+    if isinstance(name, cst.SimpleString) and name.value[:1] in "\"'" and name.value.isascii():
+        return name.evaluated_value if isinstance(name.evaluated_value, str) else None
     return None
 
 

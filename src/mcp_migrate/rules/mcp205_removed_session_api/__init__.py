@@ -12,6 +12,7 @@ RULE = Rule(
             b"client_id",
             b"get_context",
             b"set_logging_level",
+            b"logging/setLevel",
             b"on_ping",
             b"PingRequest",
             b"send_ping",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from ...lang import is_test_file
-from ...lang.python import PythonModule
+from ...lang.python import PythonModule, string_value
 from ...model import Diagnostic
 from ...sdk.python import FASTMCP_SERVER
 from ...sdk.python_handlers import (
@@ -72,6 +72,15 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
         attribute = module.parent(receiver)
         if isinstance(attribute, cst.Attribute) and attribute.attr.value == "set_logging_level":
             yield Diagnostic("MCP205", module.span(attribute), _LOG_LEVEL)
+        handler = module.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if (  # mcp 2: server.add_request_handler("logging/setLevel", SetLevelRequestParams, handler)
+            isinstance(attribute, cst.Attribute)
+            and attribute.attr.value == "add_request_handler"
+            and isinstance(handler, cst.Call)
+            and handler.args
+            and string_value(handler.args[0].value) == "logging/setLevel"
+        ):
+            yield Diagnostic("MCP205", module.span(handler), _LOG_LEVEL)
         if isinstance(attribute, cst.Attribute) and attribute.attr.value == "request_handlers":
             index = module.parent(attribute)
             if isinstance(index, cst.Subscript) and "PingRequest" in module.source(index):

@@ -365,7 +365,7 @@ def context_path(module: PythonModule, scope: Scope | None, expr: cst.BaseExpres
 
 
 def _getattr_name(call: cst.Call) -> str | None:
-    """"session" for `getattr(obj, "session")` / `getattr(obj, "session", None)` (the builtin)."""
+    """ "session" for `getattr(obj, "session")` / `getattr(obj, "session", None)` (the builtin)."""
     if not (isinstance(call.func, cst.Name) and call.func.value == "getattr") or not 2 <= len(call.args) <= 3:
         return None
     name = call.args[1].value

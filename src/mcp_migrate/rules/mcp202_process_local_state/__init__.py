@@ -1,4 +1,4 @@
-from ...model import FixAvailability, Rule, Severity
+from ...model import FixAvailability, Gate, Rule, Severity
 from ...sdk import PYTHON_IMPORTS_MCP, TYPESCRIPT_IMPORTS_MCP
 
 RULE = Rule(
@@ -22,6 +22,8 @@ RULE = Rule(
             b"OrderedDict",
             b"ChainMap",
             b"default_factory",
+            # a module-level container with entries from the start: STOCK = {"Dune": 3}
+            Gate(rb"(?m)^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*[\[{]", (b"= {", b"= [", b"={", b"=[")),
         ),
         "typescript": (b"{}", b"[]", b"new Map", b"new Set", b"new Weak", b"let ", b"var ", b"this.", b"static "),
     },

@@ -222,3 +222,15 @@ def test_a_server_reexported_by_a_package_init_and_run_with_an_options_dict(work
     assert [(path, code, safety) for path, _, code, safety in _check(run)] == [
         ("src/atl/__init__.py", "MCP101", "unsafe")
     ]
+
+
+def test_a_subclass_of_the_sse_transport_in_another_module_is_legacy_sse(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "gw"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("gw/__init__.py", "")
+    write(
+        "gw/transport.py",
+        "from mcp.server.sse import SseServerTransport\n\n\nclass TracedSse(SseServerTransport):\n    pass\n",
+    )
+    write("gw/app.py", 'from gw.transport import TracedSse\n\nsse = TracedSse("/messages/")\n')
+    write("gw/other.py", "from gw.transport import TracedSse as Other\n\nclass Local:\n    pass\n\nx = Local()\n")
+    assert [(path, line, code) for path, line, code, _ in _check(run)] == [("gw/app.py", 3, "MCP104")]

@@ -29,6 +29,7 @@ from .python_versions import (
     SERVE_METHODS,
     SERVER_CLASSES,
     SSE,
+    SSE_SERVER_TRANSPORT,
     STDIO,
     TRANSPORT_KIND,
     Candidates,
@@ -40,9 +41,18 @@ from .python_versions import (
     placement,
 )
 
-__all__ = ["FASTMCP_SERVER", "HTTP", "MCP_V1_SERVER", "MCP_V2_SERVER", "SERVER_CLASSES", "SSE", "STDIO", "Sdk"]
+__all__ = [
+    "FASTMCP_SERVER",
+    "HTTP",
+    "MCP_V1_SERVER",
+    "MCP_V2_SERVER",
+    "SERVER_CLASSES",
+    "SSE",
+    "SSE_SERVER_TRANSPORT",
+    "STDIO",
+    "Sdk",
+]
 SESSION_MANAGER = frozenset({"mcp.server.streamable_http_manager.StreamableHTTPSessionManager"})
-SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 
 # Keyword arguments that only configure sessions (MCP102) or stream resumability (MCP103).
 SESSION_KEYWORDS = ("session_idle_timeout", "max_sessions")

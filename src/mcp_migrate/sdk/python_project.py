@@ -23,14 +23,17 @@ from pathlib import Path
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
 from ..model import Gate
 from .pins import project_pins
-from .python_versions import ANY_SERVE_METHOD, SERVER_CLASSES, STDIO, serve_transports
+from .python_versions import ANY_SERVE_METHOD, SERVER_CLASSES, SSE_SERVER_TRANSPORT, STDIO, serve_transports
+
+# SDK classes whose repository subclasses stand for them.
+_SDK_CLASSES = SERVER_CLASSES | SSE_SERVER_TRANSPORT
 
 # Files that can take part: they name a server class, hold or pass a session flag, or serve
 # (a subclass's module names its base; a module that only builds a subclass instance and
 # serves it nowhere is not indexed: nothing else could be learnt from it).
 INDEX_GATE = Gate(
-    rb"FastMCP|MCPServer|(?i:stateless)|\.run\(|_app\(|run_\w*async\(",
-    (b"FastMCP", b"MCPServer", b"tateless", b"TATELESS", b".run(", b"_app(", b"async("),
+    rb"FastMCP|MCPServer|Sse|SSE|(?i:stateless)|\.run\(|_app\(|run_\w*async\(",
+    (b"FastMCP", b"MCPServer", b"Sse", b"SSE", b"tateless", b"TATELESS", b".run(", b"_app(", b"async("),
 )
 _INDEX_PATTERN = re.compile(INDEX_GATE.pattern)
 SERVING_METHODS = frozenset(ANY_SERVE_METHOD)
@@ -66,6 +69,8 @@ class Project:
     flag_uses: dict[str, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
     imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     relevant_files: set[str] = field(default_factory=set)
+    # path -> local name -> the SDK classes a repository subclass it names derives from
+    subclasses: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     depends: dict[str, set[str]] = field(default_factory=dict)  # file -> the files its answers came from
     stdio_only_roots: set[str] = field(default_factory=set)  # projects whose every server runs over stdio only
 
@@ -79,6 +84,11 @@ class Project:
     def relevant(self, path: str) -> bool:
         """Whether the rules must see this file although it may not import an SDK itself."""
         return path in self.relevant_files
+
+    def sdk_bases(self, path: str, local: str) -> frozenset[str]:
+        """The SDK classes a name in `path` derives from when it names a repository subclass
+        (defined there or imported), e.g. `class TracedSse(SseServerTransport)`."""
+        return self.subclasses.get(path, {}).get(local, frozenset())
 
     def stdio_only(self, path: str) -> bool:
         """Every server of the file's project is served, and only over stdio (one client per
@@ -108,9 +118,14 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, facts in modules.items():
         for name, value in facts.assigned.items():
             if isinstance(value, ast.Call):
-                classes = _qualified(graph, path, facts, dotted(value.func), server_classes)
+                classes = _qualified(graph, path, facts, dotted(value.func), server_classes) & SERVER_CLASSES
                 if classes:
                     project.servers[(path, name)] = RemoteServer(path, name, frozenset(classes), _flag(value))
+        for local in {*facts.classes, *facts.imports}:
+            if _is_repository_class(graph, path, facts, local, server_classes):
+                bases = _qualified(graph, path, facts, local, server_classes)
+                if bases:
+                    project.subclasses.setdefault(path, {})[local] = frozenset(bases)
     for path, facts in modules.items():
         for local in facts.imports:
             resolved = graph.definition(path, local)
@@ -133,7 +148,12 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     # Files the prefilter would drop: they hold a flag's default, serve an imported server, or
     # build a server from a repository subclass (no SDK import of their own needed).
     subclassed = {path for (path, _), server in project.servers.items() if _built_from_subclass(modules[path], server)}
-    project.relevant_files = {*project.flag_uses, *project.imported_servers, *subclassed}
+    uses_subclass = {
+        path
+        for path, names in project.subclasses.items()
+        if any(call.head in names for call in modules[path].calls if call.method is None)
+    }
+    project.relevant_files = {*project.flag_uses, *project.imported_servers, *subclassed, *uses_subclass}
     for path, remotes in project.imported_servers.items():
         project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
     for (path, _), serves in project.serves.items():
@@ -190,7 +210,8 @@ def _transports(call: Call, facts: ModuleFacts) -> frozenset[str] | None:
 
 
 def _server_classes(graph: ModuleGraph) -> set[str]:
-    """The SDK server classes plus the repository's subclasses of them, as `path:Class` keys."""
+    """The repository's subclasses of SDK classes (servers, the SSE transport), as `path:Class`
+    keys."""
     found: set[str] = set()
     changed = True
     while changed:  # subclasses of subclasses, across modules
@@ -202,6 +223,13 @@ def _server_classes(graph: ModuleGraph) -> set[str]:
                     found.add(key)
                     changed = True
     return found
+
+
+def _is_repository_class(graph: ModuleGraph, path: str, facts: ModuleFacts, local: str, keys: set[str]) -> bool:
+    if f"{path}:{local}" in keys:
+        return True
+    resolved = graph.definition(path, local) if local in facts.imports else None
+    return resolved is not None and f"{resolved[0]}:{resolved[1]}" in keys
 
 
 def _qualified(graph: ModuleGraph, path: str, facts: ModuleFacts, callee: str, local_classes: set[str]) -> set[str]:
@@ -217,13 +245,13 @@ def _qualified(graph: ModuleGraph, path: str, facts: ModuleFacts, callee: str, l
         module, attr, level = imported
         if level == 0:
             full = ".".join(p for p in (module, attr, rest) if p)
-            if full in SERVER_CLASSES:
+            if full in _SDK_CLASSES:
                 return {full}
         resolved = graph.definition(path, head)
         if resolved is not None and not rest and f"{resolved[0]}:{resolved[1]}" in local_classes:
             return _sdk_bases(graph, resolved[0], resolved[1])
         return set()
-    return {callee} if head in _SDK_PACKAGES and callee in SERVER_CLASSES else set()
+    return {callee} if head in _SDK_PACKAGES and callee in _SDK_CLASSES else set()
 
 
 def _sdk_bases(graph: ModuleGraph, path: str, name: str, depth: int = 0) -> set[str]:
@@ -234,7 +262,7 @@ def _sdk_bases(graph: ModuleGraph, path: str, name: str, depth: int = 0) -> set[
         imported = facts.imports.get(head)
         if imported is not None and imported[2] == 0:
             full = ".".join(p for p in (imported[0], imported[1], base.partition(".")[2]) if p)
-            if full in SERVER_CLASSES:
+            if full in _SDK_CLASSES:
                 found.add(full)
                 continue
         if depth < 4:

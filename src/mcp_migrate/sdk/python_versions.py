@@ -34,6 +34,7 @@ MCP_V2_SERVER = frozenset(
     {"mcp.server.MCPServer", "mcp.server.mcpserver.MCPServer", "mcp.server.mcpserver.server.MCPServer"}
 )
 FASTMCP_SERVER = frozenset({"fastmcp.FastMCP", "fastmcp.server.FastMCP", "fastmcp.server.server.FastMCP"})
+SSE_SERVER_TRANSPORT = frozenset({"mcp.server.sse.SseServerTransport"})
 LOWLEVEL_SERVER = frozenset({"mcp.server.lowlevel.Server", "mcp.server.lowlevel.server.Server", "mcp.server.Server"})
 
 _FASTMCP_HTTP_SERVES = frozenset({"http_app", "run_http_async", "run", "run_async"})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import libcst as cst
 
 from ...lang.python import PythonModule, bool_value, edit_arguments, keyword, replace_string, string_value
 from ...model import Diagnostic, Edit, Fix, FixSafety
+from ...sdk import python_project
 from ...sdk.python import SSE, SSE_SERVER_TRANSPORT, Sdk, Serve, Server, servers
 from ...sdk.python_versions import Placement, placement
 
@@ -34,12 +36,21 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
             message = f"{server.sdk.value} is served over legacy HTTP+SSE (`{serve.method}`), {_WHY}"
             yield Diagnostic(CODE, module.span(serve.call), message, _fix(module, server, serve))
     for call in module.walk(cst.Call):
-        if module.resolves_to(call.func, SSE_SERVER_TRANSPORT):
+        if module.resolves_to(call.func, SSE_SERVER_TRANSPORT) or _repository_subclass(module, call):
             message = (
                 f"`SseServerTransport` is the legacy HTTP+SSE transport, {_WHY}; "
                 "serve `StreamableHTTPSessionManager(app, stateless=True)` instead"
             )
             yield Diagnostic(CODE, module.span(call), message)
+
+
+def _repository_subclass(module: PythonModule, call: cst.Call) -> bool:
+    """`TracedSse(...)` where `class TracedSse(SseServerTransport)` is in the repository."""
+    project = python_project.current()
+    if project is None or module.path is None or not isinstance(call.func, cst.Name):
+        return False
+    bases = project.sdk_bases(os.path.abspath(module.path), call.func.value)
+    return not bases.isdisjoint(SSE_SERVER_TRANSPORT)
 
 
 def _fix(module: PythonModule, server: Server, serve: Serve) -> Fix | None:

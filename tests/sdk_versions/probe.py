@@ -119,7 +119,11 @@ def probe(path: str) -> dict[str, Any]:
         code = compile(file.read(), path, "exec")
     namespace: dict[str, Any] = {"__name__": "__main__", "__package__": "probe_pkg", "__file__": path}
     _CAUGHT[:] = []
-    exec(code, namespace)
+    try:
+        exec(code, namespace)
+    except SystemExit as exit_:  # click's standalone mode exits 0 once the command returns
+        if exit_.code not in (0, None):
+            raise
     caught = list(_CAUGHT)
     apps = caught or [v for v in namespace.values() if _is_asgi_app(v)]
     if not apps:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from envs import ENVS, SdkEnv, ensure, python_of, runs_on
+from envs import ENVS, SdkEnv, bind_calls, ensure, python_of, runs_on, sdk_calls
 from support import need
 
 from mcp_migrate.lang.python import PythonModule
@@ -60,9 +60,8 @@ def _envs_for(case: Path, text: str, tmp: Path) -> list[SdkEnv]:
     path = _workspace(case, text, tmp)
     found = servers(PythonModule(text, "\n", path))
     pins = project_pins(path)
-    if found:
-        lines = [line for server in found for line in server.candidates.lines]
-    else:  # the low-level API: every mcp release has it
+    lines = [line for server in found if not server.candidates.pinned_out for line in server.candidates.lines]
+    if not lines:  # no high-level server, or one whose release the pins exclude: every mcp release
         lines = [line for line in LINES if line.package == "mcp" and PythonModule(text).imports_any(("mcp",))]
     return [env for env in ENVS if any(runs_on(line, env, pins.get(env.package)) for line in lines)]
 
@@ -178,3 +177,30 @@ def test_api_table_matches_the_installed_sdk(line: ApiLine, env: SdkEnv) -> None
 
 def test_every_env_release_has_a_line() -> None:
     assert {env.name for _, env in (p.values for p in _lines_with_envs())} == {env.name for env in ENVS}
+
+
+@pytest.mark.parametrize(("case", "output", "env"), _params())
+def test_fixed_sdk_calls_bind_to_the_real_signatures(case: Path, output: Path, env: SdkEnv, tmp_path: Path) -> None:
+    """The static half of the proof, the one the ecosystem check applies to real repositories
+    (whose modules cannot be imported without their own dependencies)."""
+    _env_ready(env)
+    path = _workspace(case, output.read_text(encoding="utf-8"), tmp_path)
+    calls = sdk_calls(path).get(env, [])
+    errors = [(call, error) for call, error in zip(calls, bind_calls(env, calls, tmp_path), strict=True) if error]
+    if ".unsafe." in output.name:  # reviewed fixes may depend on a run-time choice, and say so
+        errors = [(call, error) for call, error in errors if not error.startswith("may fail")]
+    assert not errors, errors
+
+
+def test_binding_catches_a_keyword_the_release_rejects(tmp_path: Path) -> None:
+    [env] = [e for e in ENVS if e.name == "fastmcp-3.4.11"]
+    _env_ready(env)
+    write = (tmp_path / "requirements.txt").write_text
+    write("fastmcp==3.4.11\n")
+    path = tmp_path / "server.py"
+    path.write_text(
+        'from fastmcp import FastMCP\nmcp = FastMCP("x")\napp = mcp.streamable_http_app(stateless_http=True)\n'
+    )
+    calls = sdk_calls(path)[env]
+    assert [c["method"] for c in calls] == ["__init__", "streamable_http_app"]
+    assert bind_calls(env, calls, tmp_path)[1] is not None  # fastmcp 3 has no streamable_http_app()

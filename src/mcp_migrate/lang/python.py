@@ -267,6 +267,17 @@ class PythonModule:
                 unconditional.append(assign.value)
         return unconditional[0] if len(unconditional) == 1 else None
 
+    def parameter_of(self, name: cst.Name) -> cst.Param | None:
+        """The function parameter a read refers to, when that is its only binding."""
+        referents = self._names.referents(name)
+        if referents is None or len(referents) != 1:
+            return None
+        node = next(iter(referents)).node
+        if isinstance(node, cst.Param):
+            return node
+        parent = self.parent(node) if node is not None else None
+        return parent if isinstance(parent, cst.Param) else None
+
     def _conditional(self, node: cst.CSTNode) -> bool:
         current = self.parent(node)
         while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):

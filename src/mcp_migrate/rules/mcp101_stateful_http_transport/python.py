@@ -191,14 +191,90 @@ def flag_default_off(module: PythonModule, expr: cst.BaseExpression, depth: int 
         return None
     if isinstance(expr, cst.Name):
         value = module.default_value(expr)  # `x = default` then `if option: x = other`
-        return None if value is None else flag_default_off(module, value, depth + 1)
+        if value is not None:
+            return flag_default_off(module, value, depth + 1)
+        param = module.parameter_of(expr)
+        return None if param is None else _parameter_default(module, param)
     if isinstance(expr, cst.Attribute):
         option = argparse_option(module, expr)
-        return None if option is None else _argparse_default(module, option)
+        if option is not None:
+            return _argparse_default(module, option)
+        return _field_default(module, expr)
     if isinstance(expr, cst.Comparison):
         return _env_default(module, expr)
     if isinstance(expr, cst.Call):
         return _env_helper_default(module, expr)
+    return None
+
+
+def _parameter_default(module: PythonModule, param: cst.Param) -> FlagDefault | None:
+    """`def serve(stateless: bool = False)`, `stateless: bool = typer.Option(False, ...)`, or a
+    `@click.option("--stateless", is_flag=True)` on the function: the default is where it flips."""
+    name = param.name.value
+    function = module.parent(module.parent(param) or param)
+    where = f"`{name}` of `{function.name.value}()`" if isinstance(function, cst.FunctionDef) else f"`{name}`"
+    default = param.default
+    if isinstance(default, cst.Call) and default.args and default.args[0].keyword is None:
+        default = default.args[0].value  # typer.Option(False, "--stateless")
+    if default is not None and bool_value(default) is False:
+        return FlagDefault(f"the parameter {where}", [_replace(module, default, "True")])
+    if default is not None and not (isinstance(default, cst.Name) and default.value == "None"):
+        return None
+    if isinstance(function, cst.FunctionDef):
+        for decorator in function.decorators:
+            option = decorator.decorator
+            if not (isinstance(option, cst.Call) and module.source(option.func).endswith("option")):
+                continue
+            flags = [string_value(a.value) or "" for a in option.args if a.keyword is None]
+            if not any(f.lstrip("-").replace("-", "_").split("/")[0] == name for f in flags):
+                continue
+            given = keyword(option, "default")
+            is_flag = keyword(option, "is_flag")
+            off = (given is not None and bool_value(given.value) is False) or (
+                given is None and is_flag is not None and bool_value(is_flag.value) is True
+            )
+            if not off:
+                return None
+            # Flipped, `--stateless` alone could never be turned off: only `--x/--no-x` flips.
+            switchable = any("/" in f for f in flags)
+            edits: list[Edit] = []
+            if switchable:
+                edits = (
+                    [_replace(module, given.value, "True")]
+                    if given is not None
+                    else edit_arguments(module, option, append=["default=True"])
+                )
+            return FlagDefault(f"the `{flags[0]}` option", edits)
+    return None
+
+
+def _field_default(module: PythonModule, expr: cst.Attribute) -> FlagDefault | None:
+    """`settings.stateless` where `settings = Settings()` and the class (a dataclass, a
+    pydantic model or settings) declares `stateless: bool = False` (or `Field(False)`)."""
+    if not isinstance(expr.value, cst.Name):
+        return None
+    instance = module.default_value(expr.value)
+    if not (isinstance(instance, cst.Call) and isinstance(instance.func, cst.Name)):
+        return None
+    if any(a.keyword is not None and a.keyword.value == expr.attr.value for a in instance.args):
+        return None  # set where the instance is built
+    for cls in module.walk(cst.ClassDef):
+        if cls.name.value != instance.func.value:
+            continue
+        for statement in cls.body.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+                    continue
+                if small.target.value != expr.attr.value or small.value is None:
+                    continue
+                value = small.value
+                if isinstance(value, cst.Call) and module.source(value.func).endswith("Field"):
+                    given = argument(value, "default", 0)
+                    value = given.value if given is not None else value
+                if bool_value(value) is False:
+                    return FlagDefault(
+                        f"the `{cls.name.value}.{expr.attr.value}` setting", [_replace(module, value, "True")]
+                    )
     return None
 
 

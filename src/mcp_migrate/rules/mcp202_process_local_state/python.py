@@ -100,13 +100,21 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
     for state in states.values():
         state.writes.sort(key=lambda w: _position(module, w[0]))
     for state in sorted(states.values(), key=lambda s: _position(module, s.writes[0][0] if s.writes else s.node)):
-        if state.writes and not _PER_PROCESS_BY_DESIGN.search(state.name):
+        if state.writes and not _per_process_by_design(state):
             yield _diagnostic(module, state)
 
 
 # Caches and the bookkeeping that coordinates concurrent work inside one process (single-flight
 # maps of in-flight calls, pending futures): another replica without them only repeats work.
 _PER_PROCESS_BY_DESIGN = re.compile(r"(?i)cache|in_?flight|pending_calls")
+
+
+def _per_process_by_design(state: _State) -> bool:
+    """A cache by its name, or a singleton whose only written attributes are caches
+    (`parser.cache[url] = page`)."""
+    if _PER_PROCESS_BY_DESIGN.search(state.name):
+        return True
+    return bool(state.attributes) and all(_PER_PROCESS_BY_DESIGN.search(a) for a in state.attributes)
 
 
 def _diagnostic(module: PythonModule, state: _State) -> Diagnostic:

@@ -108,4 +108,32 @@ def _unrelated(module: PythonModule, call: cst.Call, method: str) -> bool:
     scope = scope_of(module, call)
     if scope is not None:
         return context_path(module, scope, call.func) == ("session", method)
+    if isinstance(call.func, cst.Attribute) and _client_session(module, call.func.value):
+        return False  # a proxy's session to the server it calls: the client side, not this server's
     return bool(server_receivers(module) or lowlevel_receivers(module))
+
+
+_CLIENT_SESSION = frozenset({"mcp.ClientSession", "mcp.client.session.ClientSession"})
+
+
+def _client_session(module: PythonModule, expr: cst.BaseExpression) -> bool:
+    """`session` from `async with ClientSession(read, write) as session:`, `session =
+    ClientSession(...)` or a parameter annotated `ClientSession`."""
+    if not isinstance(expr, cst.Name):
+        return False
+    value = module.binding_value(expr)
+    if isinstance(value, cst.Call) and module.resolves_to(value.func, _CLIENT_SESSION):
+        return True
+    param = module.parameter_of(expr)
+    if param is not None and param.annotation is not None:
+        return module.resolves_to(param.annotation.annotation, _CLIENT_SESSION)
+    for item in module.walk(cst.WithItem):
+        target = item.asname.name if item.asname is not None else None
+        if (
+            isinstance(target, cst.Name)
+            and target.value == expr.value
+            and isinstance(item.item, cst.Call)
+            and module.resolves_to(item.item.func, _CLIENT_SESSION)
+        ):
+            return True
+    return False

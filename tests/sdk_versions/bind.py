@@ -40,8 +40,10 @@ def bind(call: dict[str, Any]) -> str | None:
         return f"AttributeError: {cls.__name__} has no method {call['method']!r}"
     args = [None] * call["positional"]
     keywords = dict.fromkeys(call["keywords"])
+    bound_to_class = isinstance(inspect.getattr_static(cls, call["method"]), (classmethod, staticmethod))
+    receiver = [] if bound_to_class else [None]  # `FastMCP.as_proxy(...)` has no self to bind
     try:
-        inspect.signature(method).bind(None, *args, **keywords)
+        inspect.signature(method).bind(*receiver, *args, **keywords)
     except TypeError as exc:
         return f"TypeError: {call['method']}(): {exc}"
     if call["method"] in ("run", "run_async"):

@@ -91,31 +91,39 @@ def ensure(envs: tuple[SdkEnv, ...] = ENVS) -> dict[str, str]:
 
 # -- the SDK calls a file makes, bound against each release it may run on ------------------------
 def runs_on(line: ApiLine, env: SdkEnv, pin: Pin | None) -> bool:
-    """The environment's release stands for its line wherever the pin admits any release of
-    that line (an exact pin of 3.4.3 is run under the 3.x/4.x line's environments)."""
+    """The environment's release stands for its line wherever the pin admits it, and for an
+    exact (or locked) release of the same major in that line (3.4.3 runs under 3.4.11)."""
     if line.package != env.package or not line.contains(env.parsed_version):
         return False
     if pin is None or pin.admits(env.parsed_version):
         return True
-    if pin.versions:
-        return any(line.contains(v) for v in pin.versions)
-    exact = [Version(s.version) for s in pin.specifier or () if s.operator in ("==", "===") and "*" not in s.version]
-    return any(line.contains(v) for v in exact)
+    exact = list(pin.versions) or [
+        Version(s.version) for s in pin.specifier or () if s.operator in ("==", "===") and "*" not in s.version
+    ]
+    # A line can span majors whose other APIs differ (fastmcp 4 dropped `as_proxy`): same major only.
+    return any(line.contains(v) and v.major == env.parsed_version.major for v in exact)
 
 
 def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str, Any]]]:
     """Per environment the file's project may run on: the constructor and serving calls of
     every server in the file, as `bind.py` takes them."""
+    import libcst as cst
+
     from mcp_migrate.lang.python import PythonModule
     from mcp_migrate.sdk.pins import project_pins
     from mcp_migrate.sdk.python import servers
+    from mcp_migrate.sdk.python_versions import SERVER_FACTORIES
 
     text = path.read_text(encoding="utf-8") if text is None else text
     module = PythonModule(text, "\n", path)
     pins = project_pins(path)
     calls: dict[SdkEnv, list[dict[str, Any]]] = {}
     for server in servers(module):
-        names = module.qualified_names(server.ctor.func)
+        if server.ctor is None:
+            continue  # built in another module: bound where it is built
+        func = server.ctor.func
+        factory = func.attr.value if isinstance(func, cst.Attribute) and func.attr.value in SERVER_FACTORIES else None
+        names = module.qualified_names(func.value if factory and isinstance(func, cst.Attribute) else func)
         for env in ENVS:
             lines = [line for line in server.candidates.lines if runs_on(line, env, pins.get(env.package))]
             if not lines:
@@ -123,7 +131,7 @@ def sdk_calls(path: Path, text: str | None = None) -> dict[SdkEnv, list[dict[str
             cls = next(name for name in sorted(names) if name in lines[0].classes)
             found = calls.setdefault(env, [])
             for call, method, transports in [
-                (server.ctor, "__init__", None),
+                (server.ctor, factory or "__init__", None),
                 *((s.call, s.method, s.transports) for s in server.serves),
             ]:
                 found.append(

@@ -28,6 +28,7 @@ from .python_versions import (
     MCP_V2_SERVER,
     SERVE_METHODS,
     SERVER_CLASSES,
+    SERVER_FACTORIES,
     SSE,
     SSE_SERVER_TRANSPORT,
     STDIO,
@@ -119,7 +120,7 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
     project = python_project.current()
     path = os.path.abspath(module.path) if module.path is not None and project is not None else None
     for call in module.walk(cst.Call):
-        names = module.qualified_names(call.func, SERVER_CLASSES)
+        names = module.qualified_names(_class_of(call.func), SERVER_CLASSES)
         bound = _module_level_name(module, call)
         if names.isdisjoint(SERVER_CLASSES):
             defined = project.servers.get((path, bound)) if project and path and bound else None
@@ -144,6 +145,14 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
                 _record_use(module, server, name)
         if server.serves:
             yield server
+
+
+def _class_of(func: cst.BaseExpression) -> cst.BaseExpression:
+    """The class a constructor call builds: `FastMCP` for `FastMCP(...)` and for the factory
+    `FastMCP.as_proxy(...)`."""
+    if isinstance(func, cst.Attribute) and func.attr.value in SERVER_FACTORIES:
+        return func.value
+    return func
 
 
 def _module_level_name(module: PythonModule, call: cst.Call) -> str | None:

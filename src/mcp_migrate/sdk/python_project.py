@@ -23,7 +23,14 @@ from pathlib import Path
 from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
 from ..model import Gate
 from .pins import project_pins
-from .python_versions import ANY_SERVE_METHOD, SERVER_CLASSES, SSE_SERVER_TRANSPORT, STDIO, serve_transports
+from .python_versions import (
+    ANY_SERVE_METHOD,
+    SERVER_CLASSES,
+    SERVER_FACTORIES,
+    SSE_SERVER_TRANSPORT,
+    STDIO,
+    serve_transports,
+)
 
 # SDK classes whose repository subclasses stand for them.
 _SDK_CLASSES = SERVER_CLASSES | SSE_SERVER_TRANSPORT
@@ -237,6 +244,9 @@ def _qualified(graph: ModuleGraph, path: str, facts: ModuleFacts, callee: str, l
     SDK classes it derives from)."""
     if not callee:
         return set()
+    owner, _, last = callee.rpartition(".")
+    if owner and last in SERVER_FACTORIES:
+        callee = owner  # FastMCP.as_proxy(...) builds a FastMCP
     head, _, rest = callee.partition(".")
     if f"{path}:{callee}" in local_classes:
         return _sdk_bases(graph, path, callee)

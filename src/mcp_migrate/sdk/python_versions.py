@@ -99,6 +99,9 @@ LINES: tuple[ApiLine, ...] = (
     ApiLine("fastmcp", _v("3.0"), _v("5.0"), Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
 )
 SERVER_CLASSES = frozenset().union(*(line.classes for line in LINES))
+# Class methods that build a server of their class (fastmcp's proxies and generated servers).
+SERVER_FACTORIES = frozenset({"as_proxy", "from_openapi", "from_fastapi", "from_client"})
+
 # The decorator-style server APIs (`@mcp.tool`), as opposed to the low-level `Server`.
 HIGH_LEVEL_SERVER = MCP_V1_SERVER | MCP_V2_SERVER | FASTMCP_SERVER
 

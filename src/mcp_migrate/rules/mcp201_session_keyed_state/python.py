@@ -22,9 +22,10 @@ _MIDDLEWARE = frozenset({"fastmcp.server.middleware.Middleware", "fastmcp.server
 
 
 def check(module: PythonModule) -> Iterator[Diagnostic]:
-    if is_test_file(module.path) or (not lowlevel_receivers(module) and stdio_only(module)):
+    scopes = request_scopes(module) if not is_test_file(module.path) else []
+    if not scopes or (not lowlevel_receivers(module) and stdio_only(module)):
         return  # stdio: one client per process, the session is the process (as in TypeScript)
-    for scope in request_scopes(module):
+    for scope in scopes:
         yield from _session_ids(module, scope)
         yield from _session_keys(module, scope)
         yield from _state_calls(module, scope)

@@ -35,12 +35,13 @@ from .python_versions import (
 # SDK classes whose repository subclasses stand for them.
 _SDK_CLASSES = SERVER_CLASSES | SSE_SERVER_TRANSPORT
 
-# Files that can take part: they name a server class, hold or pass a session flag, or serve
+# Files that can take part: they name a server class or an SSE transport subclass (`Sse`, case
+# and all: upper-case SSE is in every CLASSES and ACCESS), hold or pass a session flag, or serve
 # (a subclass's module names its base; a module that only builds a subclass instance and
 # serves it nowhere is not indexed: nothing else could be learnt from it).
 INDEX_GATE = Gate(
-    rb"FastMCP|MCPServer|Sse|SSE|(?i:stateless)|\.run\(|_app\(|run_\w*async\(",
-    (b"FastMCP", b"MCPServer", b"Sse", b"SSE", b"tateless", b"TATELESS", b".run(", b"_app(", b"async("),
+    rb"FastMCP|MCPServer|Sse|(?i:stateless)|\.run\(|_app\(|run_\w*async\(",
+    (b"FastMCP", b"MCPServer", b"Sse", b"tateless", b"TATELESS", b".run(", b"_app(", b"async("),
 )
 _INDEX_PATTERN = re.compile(INDEX_GATE.pattern)
 SERVING_METHODS = frozenset(ANY_SERVE_METHOD)

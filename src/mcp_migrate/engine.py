@@ -22,7 +22,6 @@ from .discovery import SourcePath, matches_glob
 from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
 from .errors import ParseError
 from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Severity, Span
-from .sdk.projects import is_sdk_source
 from .source import LineIndex, SourceText, decode
 
 if TYPE_CHECKING:
@@ -179,6 +178,8 @@ def process(source: SourcePath, job: Job) -> FileResult:
     if not active:
         return result  # the prefilter: most files end here, unparsed
     path = source.path
+    from .sdk.projects import is_sdk_source  # after the prefilter: most runs never need it
+
     if is_sdk_source(path):
         return result  # an SDK's own internals implement sessions; they are not a server to migrate
     in_tests = lang.is_test_file(path)

@@ -23,9 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 if sys.version_info >= (3, 11):
@@ -172,7 +170,14 @@ def _declared(file: Path) -> Iterator[tuple[str, SpecifierSet]]:
         yield from _requirements(text.splitlines())
 
 
+def canonicalize_name(name: str) -> str:
+    """PEP 503's normalised project name (what packaging.utils computes, without its import)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _requirements(lines: Iterable[str]) -> Iterator[tuple[str, SpecifierSet]]:
+    from packaging.requirements import InvalidRequirement, Requirement  # 25 ms: only for declared pins
+
     for raw in lines:
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-", "git+", "http:", "https:", "file:")):

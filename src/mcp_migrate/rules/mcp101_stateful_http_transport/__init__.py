@@ -35,12 +35,19 @@ process memory:
   stateless there, and a `TypeError` in 3.x and 4.x);
 - `StreamableHTTPSessionManager(...)` without `stateless=True`;
 - `<server>.settings.stateless_http = False`;
-- statelessness behind a flag or environment variable that defaults to off, in this module or
-  another one (`STATELESS_HTTP = get_env_bool("X", False)` in `config.py`, passed as
-  `stateless_http=STATELESS_HTTP`: reported in `config.py`, where the default is).
+- statelessness behind a switch that defaults to off, in this module or another one: an
+  argparse option, a click `--x/--no-x` option, a typer option or function parameter
+  (`def serve(stateless: bool = False)`), a dataclass / pydantic(-settings) field
+  (`settings.stateless`), an environment variable read directly or through a helper
+  (`get_env_bool("X", False)`, `is_env_truthy("X", "false")`), a `**options` dict filled in the
+  function (`run_kwargs["stateless_http"] = final_stateless`), `if args.stateless:
+  mcp.settings.stateless_http = True`. A default in another module (`STATELESS_HTTP = ...` in
+  `config.py`, passed as `stateless_http=STATELESS_HTTP`) is reported there, where it is.
 
 Servers are followed across modules: one built in `server.py` and run in `__main__.py` (its
-transport from argparse `choices`), subclasses of the server classes defined elsewhere. A
+transport from argparse `choices`), re-exported by a package `__init__`, subclasses of the server
+classes defined elsewhere, and servers built by fastmcp's factories (`FastMCP.as_proxy(...)`).
+mcp 2's low-level `Server` served by its own `streamable_http_app()` is reported as well. A
 server that only runs over stdio is not a finding (also inside `if TRANSPORT == "stdio":`); a
 transport chosen at run time is, when HTTP is one of the choices.
 

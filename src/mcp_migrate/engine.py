@@ -335,6 +335,14 @@ def _fix(
                 FileError(source.display, f"internal error: a fix produced invalid code ({exc}); file left unchanged")
             )
             return unchanged
+        broken = language.fix_problems(parsed, reparsed)
+        if broken:
+            result.errors.append(
+                FileError(
+                    source.display, f"internal error: a fix broke the code ({'; '.join(broken)}); file left unchanged"
+                )
+            )
+            return unchanged
         result.fixed += len(chosen)
         current, parsed = candidate, reparsed
         diagnostics = _diagnose(language, parsed, active, selected)  # advisory findings carry no fix: never here

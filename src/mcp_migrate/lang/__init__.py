@@ -85,6 +85,9 @@ class Language:
     # ParseError. The path is only for reading related files (a relative import's re-exports).
     parse: Callable[[str, str, Path | None], Any]
     comments: Callable[[Any], dict[int, tuple[int, str]]]  # parsed file -> {line: (column, comment)}
+    # (before, after) parsed files -> what a fix broke: names it left used but declared nowhere.
+    # Every fix of every rule passes it before anything is written.
+    fix_problems: Callable[[Any, Any], list[str]] = lambda before, after: []
 
 
 def _python() -> Language:
@@ -92,7 +95,12 @@ def _python() -> Language:
 
     # Tokenizing a module for its comments costs as much as indexing it; a file that never
     # says "mcp-migrate" has no suppression comment to find.
-    return Language("python", PythonModule, lambda module: module.comments if "mcp-migrate" in module.text else {})
+    return Language(
+        "python",
+        PythonModule,
+        lambda module: module.comments if "mcp-migrate" in module.text else {},
+        lambda before, after: after.unbound_after_fix(before),
+    )
 
 
 def _yaml() -> Language:
@@ -115,12 +123,13 @@ def _haproxy() -> Language:
 
 def _typescript(dialect: str) -> Callable[[], Language]:
     def loader() -> Language:
+        from .ts_bindings import unbound_after_fix
         from .typescript import TsModule
 
         def parse(text: str, newline: str, path: Path | None) -> TsModule:
             return TsModule(text, newline, path, dialect)
 
-        return Language("typescript", parse, lambda module: module.comments)
+        return Language("typescript", parse, lambda module: module.comments, unbound_after_fix)
 
     return loader
 

@@ -95,6 +95,20 @@ class PythonModule:
         """Scopes, bindings and reads: what libcst's ScopeProvider computes."""
         return Names(self.tree, self._index.children)
 
+    def unbound_names(self) -> dict[str, cst.CSTNode]:
+        """Names read that nothing binds (no assignment, import, parameter or builtin)."""
+        return {read.name: read.node for read, _ in self._names.reads if not read.referents}
+
+    def unbound_after_fix(self, before: PythonModule) -> list[str]:
+        """What a fix left unbound that the original file did not: the engine's check after
+        every Python fix."""
+        known = before.unbound_names()
+        return [
+            f"`{name}` (line {self.span(node).line}) is used but no longer bound"
+            for name, node in self.unbound_names().items()
+            if name not in known
+        ]
+
     @cached_property
     def _positions(self) -> Positions:
         """What libcst's PositionProvider gives, placed one top-level statement at a time."""

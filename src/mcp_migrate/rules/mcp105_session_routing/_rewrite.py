@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from ...edits import EditConflict, apply_edits
 from ...errors import ParseError
+from ...lang.ts_bindings import removals, rewrite_report, statement_removal
 from ...lang.typescript import (
     Node,
     TsModule,
     call_arguments,
     enclosing_function,
-    remove_list_item,
     string_value,
     unwrap,
 )
@@ -81,13 +81,7 @@ class _Plan:
 
     def remove_statement(self, statement: Node, comments: bool = False) -> None:
         """Remove a statement; with `comments`, also the comment lines right above it."""
-        edit = _statement_removal(self.module, statement)
-        node = statement.prev_sibling
-        while comments and node is not None and node.type == "comment":
-            above = _statement_removal(self.module, node)
-            if above.end != edit.start:  # not a comment line directly above
-                break
-            edit, node = Edit(above.start, edit.end), node.prev_sibling
+        edit = statement_removal(self.module, statement, comments)
         self.edits.append(edit)
         self.replaced.append((min(edit.start, self.module.start(statement)), max(edit.end, self.module.end(statement))))
 
@@ -158,18 +152,48 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
             _method_not_allowed_handler(plan, routing)
             covered.add(routing.function.id)
     _dead_declarations(plan, handler.function)
+    _dead_iterations(plan)
     _check_covered(plan, routings)
     _check_leftovers(plan, handler)
     _dead_containers(plan)
-    edits = _tidy(module.text, plan.edits)
-    try:
-        after = TsModule(apply_edits(module.text, edits), module.newline, module.path, module.dialect)
-    except (ParseError, EditConflict) as exc:
-        raise Unsupported(f"the rewrite would not apply cleanly ({exc})") from None
-    if session_routing(after) or any(t.stateful for t in transports(after)):
-        raise Unsupported("the rewritten file would still route by session id")
-    edits.extend(_unused_imports(module, after))
-    return tuple(sorted(edits))
+    return _complete(module, _tidy(module.text, plan.edits))
+
+
+def _complete(module: TsModule, edits: list[Edit]) -> tuple[Edit, ...]:
+    """Check the rewritten file, and take away what the rewrite freed (a removal can free
+    more: a map's only user was a helper nothing calls any more). Refused when the result
+    still routes, uses a name nothing declares, or keeps something freed that cannot go."""
+    for _ in range(_MAX_CLEANUPS):
+        try:
+            after = TsModule(apply_edits(module.text, edits), module.newline, module.path, module.dialect)
+        except (ParseError, EditConflict) as exc:
+            raise Unsupported(f"the rewrite would not apply cleanly ({exc})") from None
+        if session_routing(after) or any(t.stateful for t in transports(after)):
+            raise Unsupported("the rewritten file would still route by session id")
+        report = rewrite_report(module, after, edits)
+        if report.unbound:
+            name, line = report.unbound[0]
+            raise Unsupported(f"the rewrite would use `{name}` (line {line} of the result) where nothing declares it")
+        if report.introduced_unused:
+            name, line = report.introduced_unused[0]
+            raise Unsupported(f"the rewrite would declare `{name}` (line {line} of the result) and not use it")
+        if not report.freed:
+            return tuple(sorted(edits))
+        extra, stuck = removals(module, report.freed)
+        if stuck:
+            first = stuck[0]
+            raise Unsupported(
+                f"`{first.name}` (line {module.span(first.node).line}) would be left unused, and removing it "
+                "could change what the program does"
+            )
+        fresh = [e for e in extra if not any(o.start <= e.start and e.end <= o.end for o in edits)]
+        if not fresh:
+            return tuple(sorted(edits))
+        edits = _tidy(module.text, edits + fresh)
+    raise Unsupported("the rewrite kept freeing declarations")
+
+
+_MAX_CLEANUPS = 6
 
 
 def _shared_containers(module: TsModule, transport: Transport, routings: list[Routing]) -> None:
@@ -439,7 +463,14 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
         plan.remove_statement(guard, comments=True)
     if not handled_later and handle is None:
         raise Unsupported("no `handleRequest` call serves the request")
-    kept = [k for k in kept if not _feeds_only_options(module, k, options, kept, later)]
+    # the server connected to the transport is used by the new code even if a session hook
+    # was its only other use
+    kept = [
+        k
+        for k in kept
+        if not _feeds_only_options(module, k, options, kept, later)
+        or (server_init is None and _declares(module, k, server))
+    ]
     if server_init is not None and any(
         module.source(i) == server for i in module.descendants(handler.function, "identifier")
     ):
@@ -462,6 +493,14 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
     plan.replace(module.start(statement), module.end(handler.end), f"\n{indent}".join(lines))
     plan.kept.extend(kept)
     _transport_declaration(plan, handler, block)
+
+
+def _declares(module: TsModule, statement: Node, name: str) -> bool:
+    return statement.type == "lexical_declaration" and any(
+        (target := d.child_by_field_name("name")) is not None and module.source(target) == name
+        for d in statement.named_children
+        if d.type == "variable_declarator"
+    )
 
 
 def _branches(statement: Node) -> list[Node]:
@@ -828,17 +867,6 @@ def _take_blank_line(text: str, edit: Edit) -> Edit:
     return edit
 
 
-def _statement_removal(module: TsModule, statement: Node) -> Edit:
-    """Remove a statement on its own line(s) with its line break."""
-    start, end = module.start(statement), module.end(statement)
-    line_start = module.lines.line_start(start)
-    newline = module.text.find("\n", end)
-    line_end = len(module.text) if newline < 0 else newline + 1
-    if not module.text[line_start:start].strip() and not module.text[end:line_end].strip():
-        return Edit(line_start, line_end)
-    return Edit(start, end)
-
-
 def _method_guard(plan: _Plan, handler: _Handler) -> None:
     """A handler that also receives GET and DELETE (`app.all`, a bare `createServer` callback)
     answers them 405 before anything else: a stateless transport would otherwise open a
@@ -987,6 +1015,57 @@ def _dead_declarations(plan: _Plan, function: Node) -> None:
                 changed = True
 
 
+def _dead_iterations(plan: _Plan) -> None:
+    """Once nothing stores into a session map, code that walks it runs over nothing: a shutdown
+    loop `for (const id of Object.keys(transports)) {...}`, `sessions.forEach(...)`,
+    `sessions.clear()` go (with the comment lines above them), so the map can go too."""
+    module = plan.module
+    containers = _containers(module)
+    if any(plan.survives(s) and _stores_into(module, s, containers) for s in module.walk("expression_statement")):
+        return
+    for statement in module.walk("for_in_statement", "expression_statement"):
+        if not plan.survives(statement):
+            continue
+        if statement.type == "for_in_statement":
+            right = statement.child_by_field_name("right")
+            target = _walked(module, right)
+        elif statement.named_children and (call := unwrap(statement.named_children[0])) is not None:
+            function = call.child_by_field_name("function") if call.type == "call_expression" else None
+            prop = (
+                function.child_by_field_name("property")
+                if function is not None and function.type == "member_expression"
+                else None
+            )
+            walks = prop is not None and module.source(prop) in ("forEach", "clear")
+            target = function.child_by_field_name("object") if walks and function is not None else None
+        else:
+            target = None
+        if target is not None and _name_of(module, target) in containers:
+            plan.remove_statement(statement, comments=True)
+
+
+def _walked(module: TsModule, node: Node | None) -> Node | None:
+    """The collection a `for` walks: `m`, `m.values()`, `Object.keys(m)`, `Array.from(m.keys())`."""
+    node = unwrap(node)
+    while node is not None and node.type == "call_expression":
+        function = node.child_by_field_name("function")
+        args = call_arguments(node)
+        if (
+            function is not None
+            and module.source(function) in ("Object.keys", "Object.values", "Object.entries", "Array.from")
+            and args
+        ):
+            node = unwrap(args[0])
+        elif function is not None and function.type == "member_expression" and not args:
+            prop = function.child_by_field_name("property")
+            if prop is None or module.source(prop) not in ("keys", "values", "entries"):
+                return None
+            node = unwrap(function.child_by_field_name("object"))
+        else:
+            return None
+    return node if node is not None and node.type in ("identifier", "member_expression") else None
+
+
 def _reads_session(module: TsModule, value: Node) -> bool:
     """The value reads the session header or looks something up by it."""
     ids = {n.id for n in header_reads(module)} | {n.id for r in session_routing(module) for n in r.lookups}
@@ -1092,7 +1171,7 @@ def _dead_containers(plan: _Plan) -> None:
                 i for i in module.walk("identifier") if module.source(i) == name and i != target and plan.survives(i)
             ]
             if not used:
-                plan.remove_statement(statement)
+                plan.remove_statement(statement, comments=True)
 
 
 def _empty_container(module: TsModule, value: Node) -> bool:
@@ -1104,46 +1183,6 @@ def _empty_container(module: TsModule, value: Node) -> bool:
         empty = args is None or not args.named_children
         return constructor is not None and module.source(constructor) in ("Map", "Set", "WeakMap") and empty
     return False
-
-
-def _unused_imports(before: TsModule, after: TsModule) -> list[Edit]:
-    """Named imports the rewrite left without a use: removed, so linters stay quiet."""
-    edits: list[Edit] = []
-    used_before = _identifier_counts(before)
-    used_after = _identifier_counts(after)
-    for statement in before.walk("import_statement"):
-        specs = list(before.descendants(statement, "import_specifier"))
-        clause_names = [s for s in statement.named_children if s.type == "import_clause"]
-        if not specs or not clause_names:
-            continue
-        unused = []
-        for spec in specs:
-            alias = spec.child_by_field_name("alias") or spec.child_by_field_name("name")
-            if alias is None:
-                continue
-            name = before.source(alias)
-            if used_before.get(name, 0) > 0 and used_after.get(name, 0) == 0:
-                unused.append(spec)
-        if not unused:
-            continue
-        default = [c for c in clause_names[0].named_children if c.type in ("identifier", "namespace_import")]
-        if len(unused) == len(specs) and not default:
-            edits.append(_statement_removal(before, statement))
-        elif len(unused) < len(specs):
-            for spec in unused:
-                edits.extend(remove_list_item(before, spec))
-    return edits
-
-
-def _identifier_counts(module: TsModule) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for kind in ("identifier", "type_identifier", "shorthand_property_identifier"):
-        for node in module.walk(kind):
-            parent = node.parent
-            if parent is not None and parent.type in ("import_specifier", "namespace_import", "import_clause"):
-                continue
-            counts[module.source(node)] = counts.get(module.source(node), 0) + 1
-    return counts
 
 
 # -- text helpers -----------------------------------------------------------------------------

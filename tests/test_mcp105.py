@@ -96,7 +96,8 @@ def test_rewrite_only_touches_routing_code(case: Path) -> None:
         touched = {i for i in range(edit.start, edit.end) if not module.text[i].isspace()}
         assert any(within(edit, n) for n in allowed) or touched <= covered, edit
         if edit.start == edit.end or any(
-            module.lines.line_start(module.start(f)) <= edit.start < module.end(f) for f in functions + walks
+            module.lines.line_start(module.start(f)) <= edit.start < module.end(f)
+            for f in functions + walks + local + module.walk("comment")
         ):
             continue
         # outside the routing functions a module-level statement goes whole

@@ -16,7 +16,7 @@ import pytest
 
 from mcp_migrate.edits import apply_edits
 from mcp_migrate.lang.typescript import Node, TsModule, dialect_of
-from mcp_migrate.model import Edit
+from mcp_migrate.model import Edit, FixSafety
 from mcp_migrate.rules._typescript import header_reads, session_routing, transports
 from mcp_migrate.rules.mcp105_session_routing._rewrite import rewrite
 from mcp_migrate.rules.mcp105_session_routing.typescript import check
@@ -526,3 +526,15 @@ def test_early_return_guard_that_falls_through_is_refused() -> None:
     assert rewrite(_module(text))[1] == (
         "`if (!isInitializeRequest(req.body)) {` (line 17) routes by session but does not return"
     )
+
+
+def test_what_the_rewrite_stops_is_said_before_it_is_lost() -> None:
+    """A file whose tools ask the client mid-call (MCP203) or push outside a request (MCP204) is
+    rewritten only as an unsafe fix, and the finding names both and their replacements."""
+    module = _fixture(FIXTURES / "back_channel_tools")
+    [post, *_] = list(check(module))
+    assert post.fix is not None and post.fix.safety is FixSafety.UNSAFE
+    assert "MCP203, line 24" in post.message and "InputRequiredResult" in post.message
+    assert "MCP204, line 33" in post.message and "subscriptions/listen" in post.message
+    plain = list(check(_fixture(FIXTURES / "express_canonical")))
+    assert all("stops working" not in d.message for d in plain)

@@ -111,8 +111,8 @@ def _bindings(module: TsModule) -> Bindings:
             _declare_function(module, node, declare)
         elif kind in _SIGNATURES:
             parameters = node.child_by_field_name("parameters")
-            for name in _pattern_identifiers(parameters) if parameters is not None else ():
-                declare(node, name, "parameter", None)
+            for ident in _pattern_identifiers(parameters) if parameters is not None else ():
+                declare(node, ident, "parameter", None)
         elif kind == "index_signature":
             name = node.child_by_field_name("name")
             if name is not None:
@@ -135,8 +135,8 @@ def _bindings(module: TsModule) -> Bindings:
         elif kind == "catch_clause":
             parameter = node.child_by_field_name("parameter")
             if parameter is not None:
-                for name in _pattern_identifiers(parameter):
-                    declare(node, name, "local", None)
+                for ident in _pattern_identifiers(parameter):
+                    declare(node, ident, "local", None)
         elif kind in _LOOPS:
             _declare_loop(module, node, declare)
         if kind in _CLASSES or kind in FUNCTIONS or kind in _SIGNATURES or kind in _GENERIC_TYPES:
@@ -150,10 +150,10 @@ def _bindings(module: TsModule) -> Bindings:
     for node in _all(module.root):
         if node.type not in _REFERENCES or node.id in declaring or not _is_reference(node):
             continue
-        name = module.source(node)
+        text = module.source(node)
         scope = node.parent
         while scope is not None:
-            found = scopes.get(scope.id, {}).get(name)
+            found = scopes.get(scope.id, {}).get(text)
             if found is not None:
                 found.references.append(node)
                 break

@@ -119,13 +119,30 @@ def session_only_settings(module: TsModule, code: str, names: tuple[str, ...], p
             fix = None
             if not transport.stateful:
                 fix = Fix(FixSafety.SAFE, f"Remove `{name}`", remove_list_item(module, prop))
-            elif session_routing(module):
+            elif session_routing(module) and session_rewrite_edits(module):
                 message += " (goes with the MCP105 rewrite)"
+            elif session_routing(module):
+                message += " (remove it with the session routing, which MCP105 does not rewrite in this file)"
             elif created_per_request(module, transport.options):
                 message += " (MCP101's fix removes it)"
             else:
                 message += " (remove it when the transport is made per request, see MCP101)"
             yield Diagnostic(code, module.span(prop), message, fix)
+
+
+def session_rewrite_edits(module: TsModule) -> tuple[Edit, ...]:
+    """The MCP105 rewrite of this file (empty when it is refused)."""
+    from .mcp105_session_routing._rewrite import rewrite
+
+    return rewrite(module)[0]
+
+
+def back_channel_uses(module: TsModule) -> list[Diagnostic]:
+    """What MCP203 (server-to-client requests) and MCP204 (pushes outside a request) find in
+    the file: what a stateless rewrite stops delivering."""
+    from . import checker
+
+    return [d for code in ("MCP203", "MCP204") for d in checker(code, "typescript")(module)]
 
 
 # -- session routing (MCP105) -----------------------------------------------------------------

@@ -98,5 +98,21 @@ endpoint, a lookup, "no valid session" answer, session-id branch or initialize c
 outside the code the rewrite replaces. The rewritten file is analysed again and must route by
 nothing. With routing present, MCP101's one-line fix is withheld: it would leave every
 request after initialize answered 400.
+
+Bindings are compared before and after (`lang/ts_bindings.py`, the same check the engine
+runs after every fix): the rewrite is refused when any name it leaves or writes is declared
+nowhere, or when it writes a declaration nothing uses. What it frees goes with it, repeatedly
+(a removal can free more): imports, maps nobody fills any more and the shutdown loops that
+walk them (`for (const id in transports)`, `sessions.forEach(...)`, `.clear()`), local
+helpers such as a hand-written initialize check, interfaces, and the comment lines right
+above each. A freed value whose initialiser calls something (`const audit = openAudit()`)
+is not removed silently: the rewrite is refused and says so.
+
+Said before it is lost: in a file whose tools ask the client something mid-call (MCP203:
+`elicitInput`, `createMessage`, `sendRequest`) or push outside a request (MCP204: timers or
+handlers that send list changes on the standalone GET stream), the rewrite is still only an
+unsafe fix, and the finding names those calls, what happens to them afterwards (the client's
+answer reaches another instance; GET answers 405, so pushes reach no one) and the stateless
+replacement (`InputRequiredResult` with `requestState`; `subscriptions/listen` on a shared bus).
 """,
 )

@@ -48,5 +48,9 @@ matters for authorisation. In TypeScript SDK v2, `createRequestStateCodec({ key 
 
 ## Fix safety
 None: the tool's control flow changes.
+
+In a TypeScript file whose session routing MCP105 rewrites (`--unsafe-fixes`), the MCP105
+finding lists these calls too: after that rewrite each request is served on its own, so the
+client's answer to such a request can reach another instance and the call hangs or fails.
 """,
 )

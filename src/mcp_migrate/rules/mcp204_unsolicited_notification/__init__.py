@@ -69,5 +69,9 @@ TypeScript SDK v2: publish on the `bus` passed to `createMcpHandler`.
 
 ## Fix safety
 None. Advisory: clients still work, they just miss the notification.
+
+In a TypeScript file whose session routing MCP105 rewrites (`--unsafe-fixes`), the MCP105
+finding lists these pushes too: after that rewrite GET answers 405, so there is no standalone
+stream left for them to reach.
 """,
 )

@@ -538,3 +538,30 @@ def test_what_the_rewrite_stops_is_said_before_it_is_lost() -> None:
     assert "MCP204, line 33" in post.message and "subscriptions/listen" in post.message
     plain = list(check(_fixture(FIXTURES / "express_canonical")))
     assert all("stops working" not in d.message for d in plain)
+
+
+def test_test_titles_are_not_rejections() -> None:
+    """A scenario or test file that names its cases after sessions does not answer anyone."""
+    module = _module(
+        """
+import express from 'express';
+const app = express();
+app.post('/mcp', (req, res) => {
+  const sessionId = req.headers['mcp-session-id'];
+  console.log(sessionId);
+  res.json({});
+});
+describe('sessions', () => {
+  it('rejects an unknown session ID with 404', () => {});
+});
+"""
+    )
+    assert session_routing(module) == []
+
+
+def test_mock_servers_in_test_helper_folders_are_test_code() -> None:
+    from mcp_migrate.lang import is_test_file
+
+    assert is_test_file(Path("packages/remote/src/testHelpers/mockRemote.ts"))
+    assert is_test_file(Path("src/__mocks__/server.ts"))
+    assert not is_test_file(Path("src/helpers/server.ts"))

@@ -57,8 +57,9 @@ def is_test_file(path: PurePath | None) -> bool:
     """Test code exercises handlers on purpose (fake sessions, stub state): rules about what a
     deployed server does skip it. Judged by the test runners' naming conventions (pytest's
     `test_*.py` / `*_test.py` / `conftest.py`, Jest/Vitest's `*.test.ts` / `*.spec.ts` /
-    `__tests__/`), and end-to-end suites (`e2e/`, chainsaw's Kubernetes assertions): what they
-    hold describes what a test expects. A `tests/` folder alone says nothing (fixtures and
+    `__tests__/`, `__mocks__/`), end-to-end suites (`e2e/`, chainsaw's Kubernetes assertions)
+    and test helper folders (`testHelpers/`, `test-utils/`: mock servers): what they hold
+    describes what a test expects. A `tests/` folder alone says nothing (fixtures and
     examples live there too)."""
     if path is None:
         return False
@@ -67,10 +68,13 @@ def is_test_file(path: PurePath | None) -> bool:
         return True
     if ".test." in name or ".spec." in name:
         return True
-    return not _TEST_FOLDERS.isdisjoint(path.parts[:-1])
+    return not _TEST_FOLDERS.isdisjoint(part.lower() for part in path.parts[:-1])
 
 
-_TEST_FOLDERS = frozenset({"__tests__", "e2e", "chainsaw"})
+# Jest's and Vitest's folders, end-to-end suites, and the helpers tests share (mock servers).
+_TEST_FOLDERS = frozenset(
+    {"__tests__", "__mocks__", "e2e", "chainsaw", "testhelpers", "test-helpers", "test_helpers", "test-utils"}
+)
 
 
 def family(language: str) -> str:

@@ -3,9 +3,11 @@ and where HTTP handlers route requests by session id (MCP105, which withholds MC
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ..lang import is_test_file
 from ..lang.typescript import (
     Node,
     TsModule,
@@ -215,6 +217,8 @@ def _on_response(module: TsModule, receiver: Node | None) -> bool:
     transport writes), not the request's. The response is the handler's second parameter; a
     path through request data (`extra.requestInfo.headers[...]` in an SDK handler) is not it."""
     root = _root_identifier(receiver)
+    if root is not None and _outgoing_response(module, root):
+        return True
     if root is None or _through_request(module, receiver):
         return False
     name = module.source(root)
@@ -230,6 +234,23 @@ def _on_response(module: TsModule, receiver: Node | None) -> bool:
 
 
 _REQUEST_PARTS = frozenset({"headers", "requestInfo", "req", "request", "raw"})
+# Calls that send an HTTP request and give its response: client code reading the session id a
+# server returned (`const response = await fetch(url)`; axios, got, undici, supertest).
+# Local helpers count by their name: `makeRequest`, `sendHttpRequest`, `doFetch`.
+_HTTP_CALL = re.compile(r"(?:^|[a-z_])(?:fetch|Fetch|request|Request|post|Post|put|patch|send)$|^(?:get|delete)$")
+
+
+def _outgoing_response(module: TsModule, root: Node) -> bool:
+    """`response` of `const response = await fetch(...)` / `await axios.post(...)`."""
+    value = unwrap(module.binding(root))
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])
+    if value is None or value.type != "call_expression":
+        return False
+    function = unwrap(value.child_by_field_name("function"))
+    if function is not None and function.type == "member_expression":
+        function = function.child_by_field_name("property")
+    return function is not None and _HTTP_CALL.search(module.source(function)) is not None
 
 
 def _through_request(module: TsModule, node: Node | None) -> bool:
@@ -282,9 +303,18 @@ def _session_routing(module: TsModule) -> list[Routing]:
     for routing in by_function.values():
         if routing.function is None:
             continue
-        for literal in module.descendants(routing.function, "string", "template_string"):
+        # in a test, such text is an expectation (`expect(body).toBe("session not found")`)
+        literals = (
+            () if is_test_file(module.path) else module.descendants(routing.function, "string", "template_string")
+        )
+        for literal in literals:
             text = (string_value(module, literal) or module.source(literal)).lower()
-            if "session" in text and any(word in text for word in _REJECT_WORDS) and not logged(module, literal):
+            if (
+                "session" in text
+                and any(word in text for word in _REJECT_WORDS)
+                and not logged(module, literal)
+                and not _test_title(module, literal)
+            ):
                 routing.rejects.append(literal)
         for statement in module.descendants(routing.function, "if_statement"):
             condition = statement.child_by_field_name("condition")
@@ -295,6 +325,20 @@ def _session_routing(module: TsModule) -> list[Routing]:
                 routing.rejects.append(condition)
     found = [r for r in by_function.values() if r.lookups or r.rejects]
     return sorted(found, key=lambda r: r.anchor.start_byte)
+
+
+_TEST_CALLS = frozenset({"it", "test", "describe", "suite", "context", "specify"})
+
+
+def _test_title(module: TsModule, literal: Node) -> bool:
+    """`it("rejects an unknown session id", ...)`: a test's name, not an answer to a client."""
+    parent = literal.parent
+    call = parent.parent if parent is not None and parent.type == "arguments" else None
+    if call is None or call.type != "call_expression" or parent.named_children[0] != literal:  # type: ignore[union-attr]
+        return False
+    function = call.child_by_field_name("function")
+    root = _root_identifier(function) if function is not None and function.type != "identifier" else function
+    return root is not None and module.source(root) in _TEST_CALLS
 
 
 def session_names(module: TsModule) -> set[tuple[int, str]]:

@@ -110,7 +110,7 @@ def _python() -> Language:
 def _yaml() -> Language:
     from .yaml import YamlFile
 
-    return Language("yaml", lambda text, newline, path: YamlFile(text, newline), lambda f: f.comments)
+    return Language("yaml", lambda text, newline, path: YamlFile(text, newline, path=path), lambda f: f.comments)
 
 
 def _nginx() -> Language:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -25,7 +26,8 @@ from ..model import Edit, Span
 from ..source import LineIndex
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
-_TEMPLATE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<body>(?:\{\{.*?\}\}[ \t]*)+)$", re.M)
+# Lines that hold only actions; an action may run over several lines (`{{/* ... */}}`).
+_TEMPLATE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<body>(?:\{\{(?:(?!\}\}).)*\}\}[ \t]*)+)$", re.M | re.S)
 
 ANNOTATION_PREFIX = "ignore-check.mcp-migrate.io/"
 
@@ -61,9 +63,12 @@ class Entry:
 class YamlFile:
     """A parsed YAML stream: documents as PyYAML nodes, plus the helpers rules need."""
 
-    def __init__(self, text: str, newline: str = "\n", *, template: bool = False) -> None:
+    def __init__(self, text: str, newline: str = "\n", *, template: bool = False, path: Path | None = None) -> None:
         self.text = text
         self.newline = newline
+        self.path = path
+        # Files read to judge this one (a chart's values files): the results cache watches them.
+        self.dependencies: set[Path] = set()
         self.template = template or "{{" in text
         self.lines = LineIndex(text)
         self.parse_text = mask_templates(text) if self.template else text

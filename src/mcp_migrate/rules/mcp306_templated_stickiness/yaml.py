@@ -6,15 +6,18 @@ mapping, not a Kubernetes object) has its sticky literals fixed in place.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ...lang.yaml import Entry, KubeObject, YamlFile, entries, entry, get, scalar
 from ...model import Diagnostic, Edit, Fix, FixSafety, Span
+from ...sdk import helm
 from ...sdk.kubernetes import is_aws_tg_attributes, sticky_pairs
 from ._sticky import STICKY_KEYS, is_companion, is_sticky_annotation, is_trigger
 
@@ -93,6 +96,7 @@ def _templates(file: YamlFile) -> Iterator[Diagnostic]:
     actions = _actions(file.text)
     blocks = _blocks(actions)
     reported: list[Block] = []
+    knobs: set[str] = set()  # values paths already reported: one finding per knob
     for obj in file.objects():
         if obj.suppressed(CODE):
             continue
@@ -104,11 +108,15 @@ def _templates(file: YamlFile) -> Iterator[Diagnostic]:
             wrapped = [e for e in found if block.contains(e.key.start_mark.index) and _is_sticky(file, e)]
             if not paths or not wrapped:
                 continue
-            reported.append(block)
+            reported.append(block)  # what it wraps is this knob's, set or not
+            sticky, where = _set_in_values(file, paths[0], helm.truthy)
+            if not sticky or paths[0] in knobs:
+                continue
+            knobs.add(paths[0])
             keys = ", ".join(dict.fromkeys(f"`{e.key.value}`" for e in wrapped))
             message = (
-                f"{_label(file, obj)} emits sticky routing ({keys}) when `{paths[0]}` is set in values: "
-                "turn it off in values.yaml (the template is reported, never rewritten)"
+                f"{_label(file, obj)} emits sticky routing ({keys}) when `{paths[0]}` is set in values{where}: "
+                "turn it off there (the template is reported, never rewritten)"
             )
             yield Diagnostic(CODE, _span(file, block.opener), message)
 
@@ -126,16 +134,27 @@ def _templates(file: YamlFile) -> Iterator[Diagnostic]:
                 continue
             source = _values_paths(action[0].body)
             origin = f"`{source[0]}`" if source else "a template expression"
+            where = ""
+            if source:
+                sticky, where = _set_in_values(file, source[0], partial(_sticky_value, key), _client_ip_value)
+                if not sticky or source[0] in knobs:
+                    continue
+                knobs.add(source[0])
             message = (
-                f"{_label(file, obj)} renders `{key}` from {origin}: a sticky value there pins clients to one pod; "
-                "set it in values.yaml (the template is reported, never rewritten)"
+                f"{_label(file, obj)} renders `{key}` from {origin}{where}: a sticky value there pins clients to one "
+                "pod; turn it off there (the template is reported, never rewritten)"
             )
             yield Diagnostic(CODE, file.span(item.key, item.value), message)
-        yield from _annotation_passthrough(file, obj, actions, blocks, inside_reported)
+        yield from _annotation_passthrough(file, obj, actions, blocks, inside_reported, knobs)
 
 
 def _annotation_passthrough(
-    file: YamlFile, obj: KubeObject, actions: list[Action], blocks: list[Block], inside_reported: Callable[[int], bool]
+    file: YamlFile,
+    obj: KubeObject,
+    actions: list[Action],
+    blocks: list[Block],
+    inside_reported: Callable[[int], bool],
+    knobs: set[str],
 ) -> Iterator[Diagnostic]:
     """`annotations: {{- toYaml .Values.ingress.annotations | nindent 4 }}` on an Ingress,
     Service or Route: whatever sticky annotation the values hold ends up on the object."""
@@ -148,12 +167,16 @@ def _annotation_passthrough(
         if inside_reported(action.start):
             continue
         path = _passed_through(action, actions, blocks)
-        if path is None or "annotations" not in path.lower():
+        if path is None or "annotations" not in path.lower() or path in knobs:
             continue
+        sticky, where = _set_in_values(file, path, _holds_sticky_annotation, _holds_sticky_annotation)
+        if not sticky:
+            continue
+        knobs.add(path)
         message = (
-            f"{_label(file, obj)} takes its annotations from `{path}`: sticky annotations set there "
+            f"{_label(file, obj)} takes its annotations from `{path}`{where}: sticky annotations set there "
             "(affinity cookies, upstream-hash-by, target-group stickiness) pin clients; "
-            "keep them out of values.yaml"
+            "keep them out of the values"
         )
         yield Diagnostic(CODE, _span(file, action), message)
 
@@ -180,6 +203,49 @@ def _passed_through(action: Action, actions: list[Action], blocks: list[Block]) 
     else:
         paths = _values_paths(argument)
     return paths[0] if paths else None
+
+
+def _set_in_values(
+    file: YamlFile, path: str, sticky: Callable[[Node], bool], reported_there: Callable[[Node], bool] | None = None
+) -> tuple[bool, str]:
+    """Whether the template is to be reported for the knob `path`, and a note saying why.
+
+    Only when a values file of its chart (or an overlay beside it) sets something sticky
+    there: `helm create`'s `annotations: {}` passes nothing sticky through. And once per knob:
+    a sticky value this rule already reports in the values file itself (`reported_there`: an
+    affinity annotation, `sessionAffinity: ClientIP`, fixed there) is not reported again where
+    it lands. A template with no `Chart.yaml` above it cannot be judged by its values: it is
+    reported, and the note says so."""
+    root = helm.chart_root(file.path)
+    if root is None:
+        return True, " (no Chart.yaml above the template, so no values to check)"
+    file.dependencies.update(helm.values_files(root))
+    hits = [v for v in helm.values_at(root, path.removeprefix(".Values.")) if sticky(v.node)]
+    if reported_there is not None:
+        hits = [v for v in hits if not reported_there(v.node)]
+    if not hits:
+        return False, ""
+    shown = os.path.relpath(hits[0].file, root)
+    return True, f" ({shown} line {hits[0].line} makes it sticky)"
+
+
+def _sticky_value(key: str, node: Node) -> bool:
+    """A value that makes a templated `key` sticky: `ClientIP` for `sessionAffinity`, anything
+    set for the other sticky keys and annotations."""
+    value = scalar(node)
+    if key == "sessionAffinity":
+        return value == "ClientIP"
+    return helm.truthy(node) and (value is None or is_sticky_annotation(key, value) or key in _TEMPLATED_KEYS)
+
+
+def _client_ip_value(node: Node) -> bool:
+    return scalar(node) == "ClientIP"
+
+
+def _holds_sticky_annotation(node: Node) -> bool:
+    return isinstance(node, MappingNode) and any(
+        scalar(value) is not None and is_trigger(key.value, scalar(value)) for key, value in node.value
+    )
 
 
 def _label(file: YamlFile, obj: KubeObject) -> str:

@@ -78,6 +78,16 @@ ingress:
     nginx.ingress.kubernetes.io/proxy-read-timeout: "3600"
 ```
 
+A template is reported only when its values can make it sticky: a values file of the chart
+(`values*.yaml` in the chart folder, not `templates/` or sub-`charts/`) or an overlay beside it
+(`*values*.yaml` under the chart's parent folder, three levels down) sets a sticky value at the
+path the template reads (a sticky annotation in the passed-through mapping, `ClientIP`, a true
+`sticky` flag). `helm create`'s scaffold (`annotations: {}`) is not a finding. One finding per
+knob: a sticky value the values rule reports (and fixes) in the values file is not reported
+again on the template that renders it. A template with no `Chart.yaml` above it is reported as
+before, with a note that there were no values to check. The values files read are recorded as
+dependencies of the template in the results cache.
+
 ## Fix safety
 Templates are never rewritten (no fix): a template line can render anything the values say.
 Values files: safe. `sessionAffinity: ClientIP` becomes `None` rather than being removed,

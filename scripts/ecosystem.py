@@ -289,7 +289,7 @@ def report_results(results: list[RepoResult], verdicts: dict[Any, dict[str, str]
         for problem in result.fix_problems:
             print(f"FIX PROBLEM {result.name}: {problem}")
         for error in result.errors:
-            print(f"file error {result.name}: {error['path']}: {error['message']}")
+            print(f"file {error.get('level', 'error')} {result.name}: {error['path']}: {error['message']}")
     for row in unreviewed:
         print(f"UNREVIEWED {row['repo']} {row['path']}:{row['line']} {row['code']}: {row['reason'][:120]}")
     for row in vanished:

@@ -642,3 +642,36 @@ def test_a_file_named_twice_is_checked_once(workdir: Path, run: Run) -> None:
     write(workdir / "src" / "server.py", SERVER)
     for spelling in ("src/server.py", "./src/server.py", str(workdir / "src" / "server.py"), "src"):
         assert [s.display for s in discover([".", spelling])] == ["src/server.py"]
+
+
+# -- files tree-sitter parses only in part (issue #15) -----------------------------------------
+# tree-sitter-typescript cannot parse `importOriginal<typeof import('m')>()`, which is valid.
+GRAMMAR_GAP = "const actual = await importOriginal<typeof import('./sdk-client')>();\n"
+STATEFUL_TS = (
+    "import { randomUUID } from 'node:crypto';\n"
+    "import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';\n"
+    "export const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });\n"
+)
+
+
+def test_a_file_parsed_in_part_keeps_findings_around_the_gap_and_fixes_nothing(run: Run) -> None:
+    write("server.ts", STATEFUL_TS + GRAMMAR_GAP)
+    code, out, _ = run("check", "--format", "json", "server.ts")
+    data = json.loads(out)
+    assert code == 1
+    assert [f["code"] for f in data["findings"]] == ["MCP101"]
+    assert data["findings"][0]["fix"] is None
+    assert [e["level"] for e in data["errors"]] == ["warning"]
+    code, _, _ = run("fix", "--unsafe-fixes", "server.ts")
+    assert Path("server.ts").read_text() == STATEFUL_TS + GRAMMAR_GAP
+
+
+def test_a_gap_in_code_a_rule_checks_fails_the_run_and_a_gap_elsewhere_does_not(run: Run) -> None:
+    broken = STATEFUL_TS.replace("() => randomUUID()", "() => randomUUID<typeof import('x')>()")
+    write("server.ts", broken)
+    code, out, _ = run("check", "server.ts")
+    assert code == 1, out
+    assert "error: cannot parse" in out and "line 3" in out and "MCP101" not in out
+    write("server.ts", "// no MCP here\n" + GRAMMAR_GAP + "export const header = 'mcp-session-id';\n")
+    code, out, _ = run("check", "server.ts")
+    assert code == 0 and "warning: cannot parse all of it" in out, out

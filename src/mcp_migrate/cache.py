@@ -41,7 +41,7 @@ from . import __version__
 from .discovery import SourcePath
 from .model import Edit, FileError, FileResult, Finding, Fix, FixSafety, Severity, Span
 
-FORMAT = 2
+FORMAT = 3
 RACY_NS = 2_000_000_000  # entries for files modified this close to the run's start are not kept
 _PARSERS = ("libcst", "yaml", "tree_sitter", "tree_sitter_typescript", "tree_sitter_javascript")
 _NOT_CACHED = ("cannot read:", "internal error:")
@@ -153,7 +153,7 @@ def _encode(result: FileResult) -> list[Any] | None:
         ]
         for f in result.findings
     ]
-    return [findings, [e.message for e in result.errors]]
+    return [findings, [[e.message, e.warning] for e in result.errors]]
 
 
 def _decode(path: str, data: list[Any]) -> FileResult:
@@ -173,7 +173,7 @@ def _decode(path: str, data: list[Any]) -> FileResult:
             )
             for code, span, message, severity, fix, edits, source_line in findings
         ],
-        [FileError(path, message) for message in errors],
+        [FileError(path, message, warning) for message, warning in errors],
     )
 
 

@@ -263,7 +263,9 @@ def _lint(args: argparse.Namespace) -> int:
                 print(f"{before - len(findings)} findings hidden by the baseline {args.baseline}.", file=sys.stderr)
         out.write(_report(results, findings, mode.value, settings, color=out is sys.stdout and _color()))
     changed = any(r.diff for r in results)
-    failed = findings or any(r.errors for r in results) or (mode is not engine.Mode.CHECK and changed)
+    failed = (
+        findings or any(not e.warning for r in results for e in r.errors) or (mode is not engine.Mode.CHECK and changed)
+    )
     return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 

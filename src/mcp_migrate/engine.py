@@ -189,14 +189,20 @@ def process(source: SourcePath, job: Job) -> FileResult:
         result.errors.append(FileError(source.display, f"cannot decode: {exc}"))
         return result
     language = lang.load(source.language)
+    partial = False
     try:
         parsed = language.parse(text.text, text.newline, path)
     except ParseError as exc:
-        result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
-        return result
+        if language.parse_partial is None:
+            result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
+            return result
+        parsed, partial = language.parse_partial(text.text, text.newline, path), True
+        result.errors.append(_partial_parse(source, parsed, exc, active, lang.family(source.language)))
     try:
         diagnostics = _diagnose(language, parsed, active, selected, advisory=in_tests and not job.fix_tests)
-        if job.mode is not Mode.CHECK:
+        if partial:
+            diagnostics = _around_errors(parsed, diagnostics)
+        elif job.mode is not Mode.CHECK:
             parsed, diagnostics = _fix(result, source, text, language, parsed, diagnostics, active, job)
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
@@ -361,6 +367,42 @@ def _fix(
             result.diff = ""
             return unchanged
     return parsed, diagnostics
+
+
+def _partial_parse(
+    source: SourcePath, parsed: Any, exc: ParseError, active: Sequence[Rule], language: str
+) -> FileError:
+    """A warning when the code that does not parse holds nothing the selected rules look for
+    (a grammar gap in a test's mock, say); an error that fails the run when it does, since a
+    finding may hide in it."""
+    codes = frozenset(rule.code for rule in active)
+    passed: dict[Gate, bool] = {}
+    for statement in parsed.broken_statements():
+        raw = parsed.text[parsed.start(statement) : parsed.end(statement)].encode("utf-8")
+        if any(_triggered(candidate, raw, {}, passed) for candidate in _candidates(codes, language)):
+            line = parsed.lines.position(parsed.start(statement))[0]
+            return FileError(
+                source.display,
+                f"cannot parse: {exc}, in the statement at line {line}, which holds code the selected rules check; "
+                "findings elsewhere in the file are reported, nothing in it is fixed",
+            )
+    return FileError(
+        source.display,
+        f"cannot parse all of it ({exc}; a grammar gap or a syntax error, in code no selected rule looks at): "
+        "findings around it are reported, nothing in this file is fixed",
+        warning=True,
+    )
+
+
+def _around_errors(parsed: Any, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A file parsed around syntax errors: findings in statements with an error go (the rules
+    saw a broken tree there), the rest stay, and none carries a fix."""
+    kept = []
+    for diagnostic in diagnostics:
+        offset = parsed.lines.offset(diagnostic.span.line, diagnostic.span.column - 1)
+        if not parsed.broken_statement(len(parsed.text[:offset].encode("utf-8"))):
+            kept.append(replace(diagnostic, fix=None))
+    return kept
 
 
 def _applicable(fix: Fix | None, job: Job) -> bool:

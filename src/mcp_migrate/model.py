@@ -85,6 +85,9 @@ class FileError:
 
     path: str
     message: str
+    # A warning is said but does not fail the run: a file parsed only in part, whose findings
+    # outside the broken code are still reported.
+    warning: bool = False
 
 
 @dataclass

@@ -92,6 +92,10 @@ class Language:
     # (before, after) parsed files -> what a fix broke: names it left used but declared nowhere.
     # Every fix of every rule passes it before anything is written.
     fix_problems: Callable[[Any, Any], list[str]] = lambda before, after: []
+    # (text, newline, path) -> a file parsed around its syntax errors (`syntax_errors`,
+    # `broken_statement(byte offset)`, `describe_error(node)`), for parsers that recover
+    # (tree-sitter); None: a file that does not parse is an error.
+    parse_partial: Callable[[str, str, Path | None], Any] | None = None
 
 
 def _python() -> Language:
@@ -133,7 +137,10 @@ def _typescript(dialect: str) -> Callable[[], Language]:
         def parse(text: str, newline: str, path: Path | None) -> TsModule:
             return TsModule(text, newline, path, dialect)
 
-        return Language("typescript", parse, lambda module: module.comments, unbound_after_fix)
+        def parse_partial(text: str, newline: str, path: Path | None) -> TsModule:
+            return TsModule(text, newline, path, dialect, partial=True)
+
+        return Language("typescript", parse, lambda module: module.comments, unbound_after_fix, parse_partial)
 
     return loader
 

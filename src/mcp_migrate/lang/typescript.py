@@ -56,7 +56,16 @@ def dialect_of(path: Path) -> str:
 class TsModule:
     """One parsed file plus the indexes rules ask for, computed once and shared."""
 
-    def __init__(self, text: str, newline: str = "\n", path: Path | None = None, dialect: str = "typescript") -> None:
+    def __init__(
+        self,
+        text: str,
+        newline: str = "\n",
+        path: Path | None = None,
+        dialect: str = "typescript",
+        partial: bool = False,
+    ) -> None:
+        """`partial`: keep a tree with syntax errors (`syntax_errors` lists them) instead of
+        raising ParseError; rules then see the statements around the broken ones."""
         self.text = text
         self.newline = newline
         self.path = path
@@ -68,17 +77,35 @@ class TsModule:
         self._bytes = text.encode("utf-8")
         self.tree = _parser(dialect).parse(self._bytes)
         self.root = self.tree.root_node
+        self.syntax_errors: list[Node] = []
         if self.root.has_error:
-            raise ParseError(self._first_error())
+            if not partial:
+                raise ParseError(self._first_error())
+            self.syntax_errors = [n for n in self._descendants(self.root) if n.is_error or n.is_missing]
         self._memo: dict[str, Any] = {}
 
     def _first_error(self) -> str:
         for node in self._descendants(self.root):
             if node.is_error or node.is_missing:
-                line, column = self.lines.position(self.start(node))
-                what = f"missing {node.type}" if node.is_missing else "unexpected input"
-                return f"syntax error at line {line}, column {column + 1}: {what}"
+                return self.describe_error(node)
         return "syntax error"
+
+    def describe_error(self, node: Node) -> str:
+        line, column = self.lines.position(self.start(node))
+        what = f"missing {node.type}" if node.is_missing else "unexpected input"
+        return f"syntax error at line {line}, column {column + 1}: {what}"
+
+    def broken_statements(self) -> list[Node]:
+        """The top-level statements that hold a syntax error."""
+        return [s for s in self.root.children if s.has_error or s.is_error or s.is_missing]
+
+    def broken_statement(self, offset: int) -> bool:
+        """The top-level statement holding `offset` contains a syntax error: what rules say
+        about it cannot be trusted."""
+        for statement in self.root.children:
+            if statement.start_byte <= offset < max(statement.end_byte, statement.start_byte + 1):
+                return statement.has_error or statement.is_error or statement.is_missing
+        return False
 
     def memo(self, compute: Callable[[TsModule], T], key: str) -> T:
         """A per-file analysis shared by several rules, computed once."""

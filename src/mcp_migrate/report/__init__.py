@@ -25,6 +25,6 @@ class Summary:
             fixable_safe=sum(1 for f in findings if f.fix and f.fix.safety is FixSafety.SAFE),
             fixable_unsafe=sum(1 for f in findings if f.fix and f.fix.safety is FixSafety.UNSAFE),
             fixed=sum(r.fixed for r in results),
-            errors=sum(len(r.errors) for r in results),
+            errors=sum(1 for r in results for e in r.errors if not e.warning),
             changed_files=sum(1 for r in results if r.diff),
         )

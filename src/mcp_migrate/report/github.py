@@ -18,7 +18,8 @@ def render(results: list[FileResult], findings: list[Finding]) -> str:
         lines.append(f"::{level} {properties}::{_data(f'{f.code} {f.message}')}")
     for result in results:
         for error in result.errors:
-            lines.append(f"::error file={_property(error.path)},title=mcp-migrate::{_data(error.message)}")
+            level = "warning" if error.warning else "error"
+            lines.append(f"::{level} file={_property(error.path)},title=mcp-migrate::{_data(error.message)}")
     return "".join(line + "\n" for line in lines)
 
 

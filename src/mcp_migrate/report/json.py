@@ -18,7 +18,11 @@ def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe
     document = {
         "version": 1,
         "findings": [_finding(f, unsafe_fixes) for f in findings],
-        "errors": [{"path": e.path, "message": e.message} for r in results for e in r.errors],
+        "errors": [
+            {"path": e.path, "message": e.message, "level": "warning" if e.warning else "error"}
+            for r in results
+            for e in r.errors
+        ],
         "summary": {
             "mode": mode,
             "files_checked": summary.files,

@@ -33,10 +33,10 @@ def render(results: list[FileResult], findings: list[Finding]) -> str:
         "results": [_result(f, fp, index[f.code]) for f, fp in zip(findings, fingerprints(findings), strict=True)],
         "invocations": [
             {
-                "executionSuccessful": not errors,
+                "executionSuccessful": not any(not e.warning for e in errors),
                 "toolExecutionNotifications": [
                     {
-                        "level": "error",
+                        "level": "warning" if e.warning else "error",
                         "message": {"text": e.message},
                         "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path)}}}],
                     }

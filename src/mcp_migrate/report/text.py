@@ -33,7 +33,8 @@ def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe
         lines.append(f"{location} {paint(code_style, finding.code)} {marker}{finding.message}")
     for result in results:
         for error in result.errors:
-            lines.append(f"{paint('path', error.path + ':')} {paint('code', 'error:')} {error.message}")
+            label = paint("warn", "warning:") if error.warning else paint("code", "error:")
+            lines.append(f"{paint('path', error.path + ':')} {label} {error.message}")
     if mode != "diff":
         lines.extend(_migration(findings, paint))
     lines.extend(_summary(Summary.of(results, findings), mode, unsafe_fixes, paint))

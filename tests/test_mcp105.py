@@ -228,7 +228,7 @@ def test_canonical_template_is_rewritten() -> None:
         ),
         (  # two session-minting transports
             _server(tail="const other = new StreamableHTTPServerTransport({ sessionIdGenerator: () => 'x' });\n"),
-            "2 session-minting transports",
+            "2 transports in this file mint session ids",
         ),
         (  # options from a shared variable
             _server()

@@ -554,11 +554,22 @@ def _lookups(module: TsModule, tainted: set[tuple[int, str]], reads: list[Node])
             yield node
     for call in module.walk("call_expression"):
         function = call.child_by_field_name("function")
+        args = call_arguments(call)
+        callee = (
+            function.child_by_field_name("property")
+            if function is not None and function.type == "member_expression"
+            else function
+        )
+        name = (
+            module.source(callee) if callee is not None and callee.type in ("identifier", "property_identifier") else ""
+        )
+        if args and _SESSION_GETTER.match(name) and keyed(args[0]):
+            yield call  # a session store's API: `this.sessionStore.getSession(sid, ...)`, `getTransport(sid)`
+            continue
         if function is None or function.type != "member_expression":
             continue
         prop = function.child_by_field_name("property")
         method = module.source(prop) if prop is not None else ""
-        args = call_arguments(call)
         by_key = method in ("get", "has") and len(args) == 1 and call.id not in read_ids
         searched = method in ("find", "findIndex", "filter", "some") and bool(args)
         if (by_key or searched) and keyed(args[0]):
@@ -567,6 +578,10 @@ def _lookups(module: TsModule, tainted: set[tuple[int, str]], reads: list[Node])
         operator = binary.child_by_field_name("operator")
         if operator is not None and operator.type == "in" and keyed(binary.child_by_field_name("left")):
             yield binary
+
+
+# Session stores' lookups by name: `getSession`, `findTransport`, `loadSessionState`, `hasSession`.
+_SESSION_GETTER = re.compile(r"(?:get|find|lookup|load|fetch|resolve|has|restore)\w*(?:Session|Transport)\w*$")
 
 
 def _deleted(node: Node) -> bool:

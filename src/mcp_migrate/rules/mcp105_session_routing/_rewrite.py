@@ -128,8 +128,13 @@ def _rewrite(module: TsModule) -> tuple[tuple[Edit, ...], str | None]:
 def _edits(module: TsModule) -> tuple[Edit, ...]:
     routings = session_routing(module)
     stateful = [t for t in transports(module) if t.stateful]
-    if len(stateful) != 1:
-        raise Unsupported(f"{len(stateful)} session-minting transports in the file, the rewrite handles exactly one")
+    if not stateful:
+        raise Unsupported(
+            "no transport created in this file mints the session ids it looks up (they come from another module, "
+            "a session store or ids minted by hand): serve each request with a fresh stateless transport by hand"
+        )
+    if len(stateful) > 1:
+        raise Unsupported(f"{len(stateful)} transports in this file mint session ids; the rewrite handles one")
     transport = stateful[0]
     if transport.options.kind not in STREAMABLE_TRANSPORTS:
         raise Unsupported(f"`{transport.options.kind}` is not the SDK's streamable HTTP transport")

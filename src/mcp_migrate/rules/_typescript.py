@@ -236,8 +236,13 @@ def _on_response(module: TsModule, receiver: Node | None) -> bool:
 _REQUEST_PARTS = frozenset({"headers", "requestInfo", "req", "request", "raw"})
 # Calls that send an HTTP request and give its response: client code reading the session id a
 # server returned (`const response = await fetch(url)`; axios, got, undici, supertest).
-# Local helpers count by their name: `makeRequest`, `sendHttpRequest`, `doFetch`.
-_HTTP_CALL = re.compile(r"(?:^|[a-z_])(?:fetch|Fetch|request|Request|post|Post|put|patch|send)$|^(?:get|delete)$")
+# Local helpers count by their name: `makeRequest`, `sendHttpRequest`, `doFetch`, `postJson`.
+_HTTP_WORDS = ("fetch", "request", "post", "http")
+_HTTP_VERBS = frozenset({"get", "put", "patch", "delete", "send"})
+
+
+def _http_call_name(name: str) -> bool:
+    return name in _HTTP_VERBS or any(word in name.lower() for word in _HTTP_WORDS)
 
 
 def _outgoing_response(module: TsModule, root: Node) -> bool:
@@ -250,7 +255,7 @@ def _outgoing_response(module: TsModule, root: Node) -> bool:
     function = unwrap(value.child_by_field_name("function"))
     if function is not None and function.type == "member_expression":
         function = function.child_by_field_name("property")
-    return function is not None and _HTTP_CALL.search(module.source(function)) is not None
+    return function is not None and _http_call_name(module.source(function))
 
 
 def _through_request(module: TsModule, node: Node | None) -> bool:
@@ -620,19 +625,30 @@ def _routes(module: TsModule) -> list[Route]:
         if not args:
             continue
         path = string_value(module, args[0]) if len(args) > 1 else None
-        if path is None:  # `app.route("/mcp").post(handler)`
-            obj = function.child_by_field_name("object")
-            if obj is not None and obj.type == "call_expression":
-                inner = obj.child_by_field_name("function")
-                route_args = call_arguments(obj)
-                if inner is not None and inner.type == "member_expression" and route_args:
-                    path = string_value(module, route_args[0])
+        if path is None:  # `app.route("/mcp").post(handler).get(other)`
+            path = _chained_route_path(module, function.child_by_field_name("object"))
         if len(args) == 1 and path is None and method != "use":
             continue
         handler = unwrap(args[-1])
         if handler is not None and handler.type in ("arrow_function", "function_expression", "identifier"):
             found.append(Route(call, method, path, handler))
     return found
+
+
+def _chained_route_path(module: TsModule, obj: Node | None) -> str | None:
+    """The path of `app.route("/mcp")` under a chain of method registrations on it."""
+    while obj is not None and obj.type == "call_expression":
+        inner = obj.child_by_field_name("function")
+        if inner is None or inner.type != "member_expression":
+            return None
+        name = module.source(inner.child_by_field_name("property") or inner).lower()
+        route_args = call_arguments(obj)
+        if name == "route":
+            return string_value(module, route_args[0]) if route_args else None
+        if name not in HTTP_METHODS:
+            return None
+        obj = inner.child_by_field_name("object")
+    return None
 
 
 def route_handlers(module: TsModule) -> dict[int, list[Route]]:

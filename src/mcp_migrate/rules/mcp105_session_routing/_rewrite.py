@@ -445,6 +445,8 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
         if _calls_method(module, child, name, "handleRequest"):
             handle = None if handled_later else child
             continue
+        if _nested_guard(module, child, handler, containers):
+            continue  # `if (!isInitializeRequest(req.body)) { 400; return; }` inside the branch
         text = module.source(child).splitlines()[0]
         if _mentions(module, child, {name} | containers):
             raise Unsupported(f"the branch that creates the transport also does `{text}`")
@@ -498,6 +500,29 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
     plan.replace(module.start(statement), module.end(handler.end), f"\n{indent}".join(lines))
     plan.kept.extend(kept)
     _transport_declaration(plan, handler, block)
+
+
+def _nested_guard(module: TsModule, statement: Node, handler: _Handler, containers: set[str]) -> bool:
+    """An `if` in the creating branch that turns away what is not an initialize request (or
+    routes by session) and returns: with one transport per request it has nothing to decide."""
+    if statement.type != "if_statement" or statement.child_by_field_name("alternative") is not None:
+        return False
+    condition = statement.child_by_field_name("condition")
+    consequence = statement.child_by_field_name("consequence")
+    if condition is None or consequence is None:
+        return False
+    routes = any(_is_initialize_check(module, c) for c in module.descendants(condition, "call_expression"))
+    if not (routes or carries_session(module, condition)):
+        return False
+    body = [c for c in (consequence.named_children if consequence.type == "statement_block" else [consequence])]
+    body = [c for c in body if c.type != "comment"]
+    if not body or body[-1].type != "return_statement":
+        return False
+    try:
+        _check_other_branch(module, consequence, handler, containers)
+    except Unsupported:
+        return False
+    return True
 
 
 def _declares(module: TsModule, statement: Node, name: str) -> bool:
@@ -824,8 +849,9 @@ def _transport_declaration(plan: _Plan, handler: _Handler, block: Node) -> None:
                 target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
                 if target is None or module.source(target) != name:
                     continue
-                if declarators[0].child_by_field_name("value") is not None:
-                    raise Unsupported(f"`{name}` is initialised before the routing `if`")
+                value = declarators[0].child_by_field_name("value")
+                if value is not None and not (_pure(module, value) and _reads_session(module, value)):
+                    raise Unsupported(f"`{name}` is initialised before the routing `if` with more than a lookup")
                 plan.remove_statement(child)
                 outside = [
                     i

@@ -205,8 +205,8 @@ def test_canonical_template_is_rewritten() -> None:
             _server(after="    console.log(transports[sessionId!]);\n"),
             "is outside the code the rewrite replaces",
         ),
-        (  # the creating branch leaves early on its own
-            _server(create_extra="if (!req.body) { return; }"),
+        (  # the creating branch leaves early on its own, and does something else otherwise
+            _server(create_extra="if (!req.body) { return; } else { audit(req.body); }"),
             "answers or leaves the request",
         ),
         (  # the creating branch hands the transport to something else
@@ -565,3 +565,11 @@ def test_mock_servers_in_test_helper_folders_are_test_code() -> None:
     assert is_test_file(Path("packages/remote/src/testHelpers/mockRemote.ts"))
     assert is_test_file(Path("src/__mocks__/server.ts"))
     assert not is_test_file(Path("src/helpers/server.ts"))
+
+
+def test_a_guard_unrelated_to_sessions_in_the_creating_branch_is_kept() -> None:
+    text = _server(create_extra="if (!req.body) { return; }")
+    edits, reason = rewrite(_module(text))
+    assert reason is None
+    fixed = apply_edits(text, edits)
+    assert fixed.index("if (!req.body) { return; }") < fixed.index("new StreamableHTTPServerTransport")

@@ -447,6 +447,11 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
             continue
         if _nested_guard(module, child, handler, containers):
             continue  # `if (!isInitializeRequest(req.body)) { 400; return; }` inside the branch
+        if _session_cleanup_hook(module, child, name, containers):
+            continue  # `server.onclose = () => { delete transports[id]; }`: nothing is stored now
+        if _kept_guard(module, child, name, containers):
+            kept.append(child)  # an auth check that answers 401 stays, before the server is made
+            continue
         text = module.source(child).splitlines()[0]
         if _mentions(module, child, {name} | containers):
             raise Unsupported(f"the branch that creates the transport also does `{text}`")
@@ -521,6 +526,86 @@ def _nested_guard(module: TsModule, statement: Node, handler: _Handler, containe
     try:
         _check_other_branch(module, consequence, handler, containers)
     except Unsupported:
+        return False
+    return True
+
+
+def _kept_guard(module: TsModule, statement: Node, transport: str, containers: set[str]) -> bool:
+    """`if (!authorised) { res.status(401)...; return; }`: nothing to do with sessions, so the
+    per-request handler keeps it."""
+    if statement.type != "if_statement" or statement.child_by_field_name("alternative") is not None:
+        return False
+    condition = statement.child_by_field_name("condition")
+    consequence = statement.child_by_field_name("consequence")
+    if condition is None or consequence is None or consequence.type != "statement_block":
+        return False
+    if carries_session(module, condition) or _mentions(module, statement, {transport} | containers):
+        return False
+    if any(_is_initialize_check(module, c) for c in module.descendants(condition, "call_expression")):
+        return False
+    body = [c for c in consequence.named_children if c.type != "comment"]
+    return bool(body) and body[-1].type == "return_statement"
+
+
+def _session_cleanup_hook(module: TsModule, statement: Node, transport: str, containers: set[str]) -> bool:
+    """`server.onclose = () => { log; if (transport.sessionId) delete transports[...] }`: a
+    hook that only forgets a session (and logs), dead once nothing is stored."""
+    if statement.type != "expression_statement" or not statement.named_children:
+        return False
+    expr = statement.named_children[0]
+    left = expr.child_by_field_name("left") if expr.type == "assignment_expression" else None
+    right = unwrap(expr.child_by_field_name("right")) if expr.type == "assignment_expression" else None
+    prop = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else None
+    if prop is None or module.source(prop) != "onclose" or right is None or right.type not in _FUNCTION_VALUES:
+        return False
+    body = right.child_by_field_name("body")
+    return body is not None and _only_forgets(module, body, transport, containers)
+
+
+_FUNCTION_VALUES = ("arrow_function", "function_expression")
+
+
+def _only_forgets(module: TsModule, node: Node, transport: str, containers: set[str]) -> bool:
+    statements = node.named_children if node.type == "statement_block" else [node]
+    for child in statements:
+        if child.type == "comment":
+            continue
+        if child.type == "if_statement":
+            consequence = child.child_by_field_name("consequence")
+            if child.child_by_field_name("alternative") is not None or consequence is None:
+                return False
+            if not _only_forgets(module, consequence, transport, containers):
+                return False
+            continue
+        expr = (
+            unwrap(child.named_children[0]) if child.type == "expression_statement" and child.named_children else None
+        )
+        if expr is None and child.type != "expression_statement":
+            expr = unwrap(child)
+        if expr is None:
+            return False
+        if expr.type == "unary_expression" and module.source(expr).startswith("delete"):
+            target = unwrap(expr.named_children[0]) if expr.named_children else None
+            obj = target.child_by_field_name("object") if target is not None else None
+            if obj is not None and _name_of(module, obj) in containers:
+                continue
+        if expr.type == "call_expression":
+            function = expr.child_by_field_name("function")
+            obj = (
+                function.child_by_field_name("object")
+                if function is not None and function.type == "member_expression"
+                else None
+            )
+            prop = function.child_by_field_name("property") if obj is not None and function is not None else None
+            if (
+                obj is not None
+                and prop is not None
+                and module.source(prop) == "delete"
+                and _name_of(module, obj) in containers
+            ):
+                continue
+            if _rooted_at(module, expr, {"console"}) or _is_log_call(module, expr):
+                continue
         return False
     return True
 

@@ -46,6 +46,38 @@ _DECLARED_BY_NAME = frozenset(
         "function_signature",
     }
 )
+# Globals every runtime the MCP SDK runs on has (ECMAScript, web-standard APIs, Node, Workers,
+# Deno, Bun): a rewrite may write them although the file did not use them before.
+GLOBALS = frozenset(
+    {
+        "Array",
+        "Boolean",
+        "Date",
+        "Error",
+        "Headers",
+        "JSON",
+        "Map",
+        "Math",
+        "Number",
+        "Object",
+        "Promise",
+        "Request",
+        "Response",
+        "Set",
+        "String",
+        "Symbol",
+        "TypeError",
+        "URL",
+        "console",
+        "crypto",
+        "fetch",
+        "globalThis",
+        "setTimeout",
+        "clearTimeout",
+        "structuredClone",
+        "undefined",
+    }
+)
 _REFERENCES = frozenset({"identifier", "shorthand_property_identifier", "type_identifier"})
 # Types whose parameters are names only inside the type: `(req: Request) => void`, overloads.
 _SIGNATURES = frozenset(
@@ -327,7 +359,7 @@ class RewriteReport:
 def rewrite_report(before: TsModule, after: TsModule, edits: Sequence[Edit]) -> RewriteReport:
     """Compare bindings before and after `edits` (offsets in `before`) made `after`."""
     old, new = bindings(before), bindings(after)
-    globals_before = {before.source(n) for n in old.unbound}
+    globals_before = {before.source(n) for n in old.unbound} | GLOBALS
     unbound = []
     for node in new.unbound:
         name = after.source(node)
@@ -368,7 +400,7 @@ def original_offset(offset: int, edits: Sequence[Edit]) -> int | None:
 def unbound_after_fix(before: TsModule, after: TsModule) -> list[str]:
     """The engine's check after every TypeScript fix: names used but declared nowhere that the
     original file did not have."""
-    globals_before = {before.source(n) for n in bindings(before).unbound}
+    globals_before = {before.source(n) for n in bindings(before).unbound} | GLOBALS
     problems = []
     for node in bindings(after).unbound:
         name = after.source(node)

@@ -79,22 +79,35 @@ or a shared store keyed by the authenticated principal (see MCP201).
 
 ## Fix safety
 Unsafe, and only for shapes recognised with certainty: one streamable transport, its options
-written in place, created in the POST handler (Express, an Express `Router`, a class method
-behind a one-line wrapper, or a `node:http` handler's `req.method === "POST"` branch) either
-in a branch of an `if` on the session id whose other branches only reuse a stored transport
-or answer 400, or after early-return `if`s that do the same (and check `isInitializeRequest`);
-and a server made for the request (a factory call, or a `new McpServer` in that code). The
-POST handler then creates one server and one stateless transport per request, both closed
-when the response closes. GET/DELETE handlers (or `req.method` branches) that look a session
-up answer 405 with a JSON-RPC error; a handler that also receives GET/DELETE (`app.all`)
-answers them 405 first; an Express app with no GET or DELETE route on the MCP path gets one
-that answers 405. What the rewrite frees goes too: the session-id read, lookups kept in
-variables, `let transport`, an emptied module-level map, unused imports.
+written in place, and a server made for the request (a factory call, or a `new McpServer` in
+that code).
+
+- Node-style handlers (`(req, res)`: Express, an Express `Router`, `app.route('/mcp')` chains,
+  a class method behind a one-line wrapper, a `node:http` handler's `req.method === "POST"`
+  branch): the transport is created in a branch of an `if` on the session id whose other
+  branches only reuse a stored transport or answer 400/404, or after early-return `if`s that
+  do the same (and check `isInitializeRequest`), or in an `if (!transport)` after
+  `let transport = sessions.get(sid)`. Inside the creating branch, an initialize check that
+  answers and returns goes, a check that has nothing to do with sessions (an API key
+  answering 401) stays, and close hooks that only forget the session go. The POST handler
+  then creates one server and one stateless transport per request, both closed when the
+  response closes. GET/DELETE handlers (or `req.method` branches) that look a session up
+  answer 405 with a JSON-RPC error; a handler that also receives GET/DELETE (`app.all`)
+  answers them 405 first; an Express app with no GET or DELETE route on the MCP path gets one
+  that answers 405.
+- Fetch-style handlers (one `Request` or framework context in, a `Response` out: Hono routes,
+  a Workers `fetch`, a `handleRequest(request: Request)` helper) with the web-standard
+  transport and `return transport.handleRequest(...)`: the session read, the `if` that serves
+  a stored transport and the one that turns away non-initialize requests go; the transport is
+  created stateless and connected to a fresh server; other methods, and GET/DELETE handlers
+  that look a session up, get a web-standard 405 `Response`.
+
+What the rewrite frees goes too: the session-id read, lookups kept in variables,
+`let transport`, an emptied map, unused imports.
 
 Every other shape is reported with the reason it is not rewritten and left as it is, never
-half-rewritten: a server shared by all requests, a transport made in a factory, a
-fetch-style handler (Hono) that returns its response, a map also filled by a legacy SSE
-endpoint, a lookup, "no valid session" answer, session-id branch or initialize check left
+half-rewritten: a server shared by all requests, a transport made in a factory, sessions kept
+behind a store API or relayed through Redis, a map also filled by a legacy SSE endpoint, a lookup, "no valid session" answer, session-id branch or initialize check left
 outside the code the rewrite replaces. The rewritten file is analysed again and must route by
 nothing. With routing present, MCP101's one-line fix is withheld: it would leave every
 request after initialize answered 400.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ...edits import EditConflict, apply_edits
 from ...errors import ParseError
@@ -38,6 +39,9 @@ from .._typescript import (
     session_routing,
     transports,
 )
+
+if TYPE_CHECKING:
+    from ._fetch import FetchHandler
 
 
 class Unsupported(Exception):
@@ -142,6 +146,11 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
         if routing.function is None:
             raise Unsupported("a session lookup outside any function")
     _shared_containers(module, transport, routings)
+    from ._fetch import fetch_handler
+
+    fetch = fetch_handler(module, transport) if _no_response_parameter(module, transport) else None
+    if fetch is not None:
+        return _fetch_edits(module, fetch, transport, routings)
     handler = _post_handler(module, transport)
     plan = _Plan(module, _quote(module), _imports_express(module), _indent_unit(module), _trailing_commas(module))
     _rewrite_post(plan, handler)
@@ -159,7 +168,34 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
     _dead_declarations(plan, handler.function)
     _dead_iterations(plan)
     _check_covered(plan, routings)
-    _check_leftovers(plan, handler)
+    _check_leftovers(plan, handler.function)
+    _dead_containers(plan)
+    return _complete(module, _tidy(module.text, plan.edits))
+
+
+def _no_response_parameter(module: TsModule, transport: Transport) -> bool:
+    function = enclosing_function(transport.options.call)
+    return function is not None and _parameter(module, function, 1) is None
+
+
+def _fetch_edits(
+    module: TsModule, fetch: FetchHandler, transport: Transport, routings: list[Routing]
+) -> tuple[Edit, ...]:
+    """Fetch-style handlers (`_fetch.py`): the same checks and clean-up as the Node path."""
+    from ._fetch import fetch_405_handler, rewrite_fetch
+
+    plan = _Plan(module, _quote(module), False, _indent_unit(module), _trailing_commas(module))
+    rewrite_fetch(plan, fetch, transport)
+    covered = {fetch.function.id}
+    for routing in routings:
+        assert routing.function is not None
+        if routing.function.id not in covered:
+            fetch_405_handler(plan, routing)
+            covered.add(routing.function.id)
+    _dead_declarations(plan, fetch.function)
+    _dead_iterations(plan)
+    _check_covered(plan, routings)
+    _check_leftovers(plan, fetch.function)
     _dead_containers(plan)
     return _complete(module, _tidy(module.text, plan.edits))
 
@@ -1203,13 +1239,13 @@ def _check_covered(plan: _Plan, routings: list[Routing]) -> None:
                 raise Unsupported(f"`{what}` (line {line}, {routing.label}) is outside the code the rewrite replaces")
 
 
-def _check_leftovers(plan: _Plan, handler: _Handler) -> None:
+def _check_leftovers(plan: _Plan, function: Node) -> None:
     """Nothing left in the POST handler may branch on the session id or on `isInitializeRequest`:
     with no session ever minted such a check would turn every later request away. Logging the
     id is fine."""
     module = plan.module
     reads = {r.id for r in header_reads(module)}
-    for node in module.descendants(handler.function, "identifier", "subscript_expression", "call_expression"):
+    for node in module.descendants(function, "identifier", "subscript_expression", "call_expression"):
         if not plan.survives(node):
             continue
         if node.type == "call_expression" and _is_initialize_check(module, node):

@@ -107,8 +107,9 @@ What the rewrite frees goes too: the session-id read, lookups kept in variables,
 
 Every other shape is reported with the reason it is not rewritten and left as it is, never
 half-rewritten: a server shared by all requests, a transport made in a factory, sessions kept
-behind a store API or relayed through Redis, a map also filled by a legacy SSE endpoint, a lookup, "no valid session" answer, session-id branch or initialize check left
-outside the code the rewrite replaces. The rewritten file is analysed again and must route by
+behind a store API or relayed through Redis, a map also filled by a legacy SSE endpoint, a
+lookup, "no valid session" answer, session-id branch or initialize check left outside the
+code the rewrite replaces. The rewritten file is analysed again and must route by
 nothing. With routing present, MCP101's one-line fix is withheld: it would leave every
 request after initialize answered 400.
 

@@ -23,6 +23,7 @@ import tree_sitter_typescript
 from ..errors import ParseError
 from ..model import Edit, Span
 from ..source import LineIndex
+from .tsconfig import PathAliases, aliases_for, resolve_alias
 
 Node = tree_sitter.Node
 T = TypeVar("T")
@@ -235,6 +236,25 @@ class TsModule:
     def imports(self) -> dict[str, tuple[str, str]]:
         """Local name -> (module specifier, exported name); "*" for a whole-module binding."""
         return _bindings_of(self)
+
+    def specifier(self, written: str) -> str:
+        """An import specifier as the compiler resolves it: tsconfig `paths` aliases become the
+        package path under node_modules or a relative specifier (see lang/tsconfig.py)."""
+        if self.path is None or written.startswith((".", "/")):
+            return written
+        aliases = self._aliases
+        if aliases is None:
+            return written
+        return resolve_alias(written, self.path, aliases) or written
+
+    @cached_property
+    def _aliases(self) -> PathAliases | None:
+        if self.path is None:
+            return None
+        aliases = aliases_for(self.path.parent)
+        if aliases is not None:
+            self.dependencies.update(aliases.files)
+        return aliases
 
     def imported(self, node: Node | None) -> tuple[str, str] | None:
         """(module, export) that an identifier or `ns.member` expression refers to, through
@@ -458,6 +478,8 @@ def _bindings_of(module: TsModule) -> dict[str, tuple[str, str]]:
 
 def _es_import(module: TsModule, statement: Node, table: dict[str, tuple[str, str]]) -> None:
     source = string_value(module, statement.child_by_field_name("source"))
+    if source is not None:
+        source = module.specifier(source)
     if source is None:  # `import x = require("m")`
         for child in statement.named_children:
             if child.type == "import_require_clause":
@@ -497,7 +519,8 @@ def _required_module(module: TsModule, node: Node | None) -> str | None:
     if module.source(function) not in ("require", "import"):
         return None
     args = call_arguments(node)
-    return string_value(module, args[0]) if len(args) == 1 else None
+    written = string_value(module, args[0]) if len(args) == 1 else None
+    return module.specifier(written) if written is not None else None
 
 
 def _require_binding(module: TsModule, declarator: Node, table: dict[str, tuple[str, str]]) -> None:

@@ -271,3 +271,33 @@ def test_rewritten_fixture_works_behind_round_robin(case: Path, scratch: Path, t
             assert json.loads(body)["error"]["code"] == -32000, body
         posts = [entry for entry in cluster.proxy.entries() if entry.method == "POST"]
         assert {entry.upstream for entry in posts} == set(cluster.addresses), posts
+
+
+# -- the TypeScript fastmcp framework (npm `fastmcp`) ------------------------------------------
+FASTMCP = FIXTURES / "MCP101" / "ts_fastmcp_framework"
+
+
+def test_fastmcp_framework_fixed_by_check_works_behind_round_robin_and_the_original_does_not(
+    scratch: Path, tmp_path: Path
+) -> None:
+    """`httpStream` with sessions breaks on the second replica; `stateless: true` (MCP101's
+    fix) serves any tool call from either."""
+    for name, expect_success in (("input.ts", False), ("expected.ts", True)):
+        server = scratch / f"fastmcp_{name}"
+        shutil.copyfile(FASTMCP / name, server)
+        directory = tmp_path / name
+        with round_robin_cluster([str(BIN / "tsx"), server.name], 2, directory, cwd=scratch) as cluster:
+            conversation = Conversation()
+            failure: BaseException | None = None
+            for _ in range(2):
+                try:
+                    anyio.run(_use_any_tool, cluster.url("/mcp"), conversation)
+                except Exception as exc:
+                    failure = exc
+                    break
+            if expect_success:
+                assert failure is None, f"{conversation.steps}: {failure!r}\n{cluster.logs()}"
+                posts = [e for e in cluster.proxy.entries() if e.method == "POST"]
+                assert {e.upstream for e in posts} == set(cluster.addresses), posts
+            else:
+                assert failure is not None, f"the session-based fastmcp server worked: {conversation.steps}"

@@ -40,6 +40,21 @@ SESSION_HOOKS = ("onsessioninitialized", "onsessionclosed")
 RESUMABILITY = ("eventStore", "retryInterval")
 
 
+# The TypeScript `fastmcp` framework (npm `fastmcp`, punkpeye/fastmcp; not the Python one):
+# `server.start({ transportType: "httpStream", httpStream: { port, stateless } })` keeps a
+# session per client unless `httpStream.stateless` is true (or `--stateless true` /
+# FASTMCP_STATELESS=true at run time). Measured on fastmcp 4.20.16's types and start-up code.
+FASTMCP_PACKAGE = "fastmcp"
+FASTMCP_SERVER = "FastMCP"
+FASTMCP_HTTP = "httpStream"
+FASTMCP_STATELESS = "stateless"
+FASTMCP_STATELESS_ENV = "FASTMCP_STATELESS"
+
+
+def from_fastmcp(found: tuple[str, str] | None) -> bool:
+    return found is not None and found == (FASTMCP_PACKAGE, FASTMCP_SERVER)
+
+
 def from_sdk(found: tuple[str, str] | None, names: frozenset[str] | set[str]) -> bool:
     """True when an `imported()` result is one of `names` exported by an MCP SDK package."""
     if found is None or found[1] not in names:

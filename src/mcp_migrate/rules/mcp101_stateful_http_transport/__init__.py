@@ -16,7 +16,7 @@ RULE = Rule(
             b"streamable_http_app",
         ),
         "yaml": (b"STATEFUL", b"STATELESS", b"stateful", b"stateless"),
-        "typescript": (b"sessionIdGenerator", b"createLegacyMcpHandler", b"McpAgent"),
+        "typescript": (b"sessionIdGenerator", b"createLegacyMcpHandler", b"McpAgent", b"httpStream"),
     },
     gates={"python": PYTHON_IMPORTS_MCP},
     follows_project=True,

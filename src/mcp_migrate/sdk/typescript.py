@@ -25,6 +25,8 @@ from ..lang.typescript import (
 )
 
 SDK_SCOPE = "@modelcontextprotocol/"
+# SDK v2's split packages that export server transports; `createMcpHandler` there is stateless.
+V2_SERVER_PACKAGES = frozenset({"@modelcontextprotocol/server", "@modelcontextprotocol/node"})
 CLOUDFLARE_AGENTS = ("agents/mcp",)
 
 STREAMABLE_TRANSPORTS = frozenset(

@@ -67,11 +67,22 @@ In TypeScript and JavaScript (`.ts`, `.tsx`, `.mts`, `.cts`, `.js`, `.jsx`, `.mj
   may sit in a variable or come from a spread base object;
 - Cloudflare Agents (`agents/mcp`): `createMcpHandler(server, { sessionIdGenerator })`,
   `new WorkerTransport({ sessionIdGenerator })`, `createLegacyMcpHandler(...)` and classes that
-  extend `McpAgent`.
+  extend `McpAgent`;
+- the TypeScript `fastmcp` framework (npm `fastmcp`): `server.start({ transportType:
+  "httpStream" })` on a `new FastMCP(...)` without `httpStream.stateless: true` (or with
+  `stateless: false`). Fixed safely where the `httpStream` object is written (`stateless:
+  true` added or set); with no such object (its `port` is required) the finding says to add
+  one or run with `FASTMCP_STATELESS=true`. A flag decided at run time is not reported.
+
+SDK v2's `createMcpHandler(factory, { legacy })` from `@modelcontextprotocol/server` is
+stateless in both modes (`'stateless'`, the default, serves 2025 clients per request and
+answers GET/DELETE 405; `'reject'` serves 2026-07-28 only) and is not a finding; a dual-era
+composition that routes `isLegacyRequest(request)` to a sessionful transport is, through that
+transport.
 
 Names are resolved through ES imports (aliases, namespaces), `require` (destructured or
-`require(...).X`), `import x = require(...)`, `await import(...)` and relative modules that
-re-export the SDK (`export { ... } from`, `export *`). A local class with the same name, a
+`require(...).X`), `import x = require(...)`, `await import(...)`, tsconfig `paths` aliases and
+relative modules that re-export the SDK (`export { ... } from`, `export *`). A local class with the same name, a
 parameter that shadows the import, and `sessionIdGenerator` in a comment, a string or an
 unrelated object are not findings; neither is `sessionIdGenerator: undefined` or no generator.
 

@@ -10,6 +10,7 @@ from ...sdk.typescript import (
     FASTMCP_HTTP,
     FASTMCP_STATELESS,
     FASTMCP_STATELESS_ENV,
+    V2_SERVER_PACKAGES,
     created_per_request,
     from_agents,
     from_fastmcp,
@@ -37,6 +38,11 @@ def check(module: TsModule) -> Iterator[Diagnostic]:
                 f"`{kind}` mints an Mcp-Session-Id unless its condition turns `sessionIdGenerator` off: "
                 f"by default {_PINNED}"
             )
+        if _from_v2(module, transport):
+            message += (
+                "; with SDK v2, `createMcpHandler(factory)` serves 2025 clients per request "
+                "(`legacy: 'stateless'`, the default) next to 2026-07-28 ones"
+            )
         fix = None
         if routing:
             line = module.span(routing[0].anchor).line
@@ -57,6 +63,12 @@ def check(module: TsModule) -> Iterator[Diagnostic]:
         yield Diagnostic(CODE, module.span(transport.generator), message, fix)
     yield from _cloudflare(module)
     yield from _fastmcp_framework(module)
+
+
+def _from_v2(module: TsModule, transport: Transport) -> bool:
+    call = transport.options.call
+    found = module.imported(call.child_by_field_name("constructor")) if call.type == "new_expression" else None
+    return found is not None and found[0] in V2_SERVER_PACKAGES
 
 
 def _safety(module: TsModule, transport: Transport) -> tuple[FixSafety, str]:

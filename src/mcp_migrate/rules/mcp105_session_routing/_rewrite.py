@@ -72,7 +72,7 @@ class _Plan:
 
     module: TsModule
     quote: str
-    express: bool
+    framework: str  # "express", "fastify" or "node": how a 405 is written
     unit: str  # one level of indentation
     trailing: str  # "," when the file ends multi-line lists with a comma
     edits: list[Edit] = field(default_factory=list)
@@ -102,7 +102,15 @@ class _Plan:
         """The statement that answers 405 with a JSON-RPC error, as the SDK's stateless example does."""
         q, inner = self.q, indent + self.unit
         body = f"{{ jsonrpc: {q('2.0')}, error: {{ code: -32000, message: {q('Method not allowed.')} }}, id: null }}"
-        if self.express:
+        if self.framework == "fastify":
+            return (
+                f"{response}.code(405).header({q('Allow')}, {q('POST')}).send({{\n"
+                f"{inner}jsonrpc: {q('2.0')},\n"
+                f"{inner}error: {{ code: -32000, message: {q('Method not allowed.')} }},\n"
+                f"{inner}id: null{self.trailing}\n"
+                f"{indent}}});"
+            )
+        if self.framework == "express":
             return (
                 f"{response}.status(405).set({q('Allow')}, {q('POST')}).json({{\n"
                 f"{inner}jsonrpc: {q('2.0')},\n"
@@ -152,7 +160,7 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
     if fetch is not None:
         return _fetch_edits(module, fetch, transport, routings)
     handler = _post_handler(module, transport)
-    plan = _Plan(module, _quote(module), _imports_express(module), _indent_unit(module), _trailing_commas(module))
+    plan = _Plan(module, _quote(module), _framework(module), _indent_unit(module), _trailing_commas(module))
     _rewrite_post(plan, handler)
     if not handler.post_only:
         _method_guard(plan, handler)
@@ -184,7 +192,7 @@ def _fetch_edits(
     """Fetch-style handlers (`_fetch.py`): the same checks and clean-up as the Node path."""
     from ._fetch import fetch_405_handler, rewrite_fetch
 
-    plan = _Plan(module, _quote(module), False, _indent_unit(module), _trailing_commas(module))
+    plan = _Plan(module, _quote(module), "node", _indent_unit(module), _trailing_commas(module))
     rewrite_fetch(plan, fetch, transport)
     covered = {fetch.function.id}
     for routing in routings:
@@ -530,7 +538,7 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
     if server_init is not None:
         lines.append(f"const {server} = {server_init};")
     lines.append(f"const {name} = {_reindent(_stateless_construction(module, handler.transport), inner, indent)};")
-    res = handler.response
+    res = _node_response(module, handler)
     lines.append(
         f"{res}.on({plan.q('close')}, () => {{\n{indent}{plan.unit}void {name}.close();\n"
         f"{indent}{plan.unit}void {server}.close();\n{indent}}});"
@@ -652,6 +660,17 @@ def _declares(module: TsModule, statement: Node, name: str) -> bool:
         for d in statement.named_children
         if d.type == "variable_declarator"
     )
+
+
+def _node_response(module: TsModule, handler: _Handler) -> str:
+    """What `handleRequest` writes to: `res`, or Fastify's `reply.raw`, Koa's `ctx.res`."""
+    for call in module.descendants(handler.function, "call_expression"):
+        function = call.child_by_field_name("function")
+        args = call_arguments(call)
+        serves = function is not None and module.source(function) == f"{handler.name}.handleRequest"
+        if serves and len(args) >= 2 and _rooted_at(module, args[1], {handler.response}):
+            return module.source(args[1])
+    return handler.response
 
 
 def _branches(statement: Node) -> list[Node]:
@@ -1045,7 +1064,7 @@ def _method_not_allowed_routes(plan: _Plan, handler: _Handler) -> None:
     """An Express app that registers no GET or DELETE on the MCP path gets one answering 405,
     right after the POST route: a stateless endpoint says so instead of 404."""
     module = plan.module
-    if not plan.express:
+    if plan.framework == "node":
         return
     registered: dict[tuple[str, str | None], set[str]] = {}
     for route in route_registrations(module):
@@ -1065,9 +1084,10 @@ def _method_not_allowed_routes(plan: _Plan, handler: _Handler) -> None:
             continue
         path = module.source(call_arguments(route.call)[0])
         indent = _indent(module, statement)
+        request, response = ("_request", "reply") if plan.framework == "fastify" else ("_req", "res")
         text = "".join(
-            f"\n{indent}{receiver}.{method}({path}, (_req, res) => {{\n"
-            f"{indent}{plan.unit}{plan.method_not_allowed('res', indent + plan.unit)}\n{indent}}});"
+            f"\n{indent}{receiver}.{method}({path}, ({request}, {response}) => {{\n"
+            f"{indent}{plan.unit}{plan.method_not_allowed(response, indent + plan.unit)}\n{indent}}});"
             for method in ("get", "delete")
             if method not in methods
         )
@@ -1385,7 +1405,10 @@ def _trailing_commas(module: TsModule) -> str:
     return "," if re.search(r",[ \t]*\r?\n[ \t]*[}\])]", module.text) else ""
 
 
-def _imports_express(module: TsModule) -> bool:
-    """Express responses have `status().set().json()`; anything else gets `writeHead().end()`,
-    which Node's and Express's responses both have."""
-    return any(spec == "express" for spec, _ in module.imports.values())
+def _framework(module: TsModule) -> str:
+    """Express responses have `status().set().json()`, Fastify replies `code().header().send()`;
+    anything else gets `writeHead().end()`, which Node's and Express's responses both have."""
+    specifiers = {spec for spec, _ in module.imports.values()}
+    if "fastify" in specifiers:
+        return "fastify"
+    return "express" if "express" in specifiers else "node"

@@ -83,7 +83,8 @@ written in place, and a server made for the request (a factory call, or a `new M
 that code).
 
 - Node-style handlers (`(req, res)`: Express, an Express `Router`, `app.route('/mcp')` chains,
-  a class method behind a one-line wrapper, a `node:http` handler's `req.method === "POST"`
+  Fastify's `(request, reply)` writing to `reply.raw`, Koa's `(ctx)` writing to `ctx.res`, a
+  class method behind a one-line wrapper, a `node:http` handler's `req.method === "POST"`
   branch): the transport is created in a branch of an `if` on the session id whose other
   branches only reuse a stored transport or answer 400/404, or after early-return `if`s that
   do the same (and check `isInitializeRequest`), or in an `if (!transport)` after
@@ -91,10 +92,11 @@ that code).
   answers and returns goes, a check that has nothing to do with sessions (an API key
   answering 401) stays, and close hooks that only forget the session go. The POST handler
   then creates one server and one stateless transport per request, both closed when the
-  response closes. GET/DELETE handlers (or `req.method` branches) that look a session up
-  answer 405 with a JSON-RPC error; a handler that also receives GET/DELETE (`app.all`)
-  answers them 405 first; an Express app with no GET or DELETE route on the MCP path gets one
-  that answers 405.
+  response closes (`res`, `reply.raw`, `ctx.res`: what `handleRequest` writes to). GET/DELETE
+  handlers (or `req.method` branches) that look a session up answer 405 with a JSON-RPC
+  error in the framework's own way; a handler that also receives GET/DELETE (`app.all`)
+  answers them 405 first; an Express, Fastify or Koa app with no GET or DELETE route on the
+  MCP path gets one that answers 405.
 - Fetch-style handlers (one `Request` or framework context in, a `Response` out: Hono routes,
   a Workers `fetch`, a `handleRequest(request: Request)` helper) with the web-standard
   transport and `return transport.handleRequest(...)`: the session read, the `if` that serves

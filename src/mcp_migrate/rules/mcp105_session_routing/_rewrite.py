@@ -72,7 +72,7 @@ class _Plan:
 
     module: TsModule
     quote: str
-    framework: str  # "express", "fastify" or "node": how a 405 is written
+    framework: str  # "express", "fastify", "koa" or "node": how a 405 is written
     unit: str  # one level of indentation
     trailing: str  # "," when the file ends multi-line lists with a comma
     edits: list[Edit] = field(default_factory=list)
@@ -102,6 +102,16 @@ class _Plan:
         """The statement that answers 405 with a JSON-RPC error, as the SDK's stateless example does."""
         q, inner = self.q, indent + self.unit
         body = f"{{ jsonrpc: {q('2.0')}, error: {{ code: -32000, message: {q('Method not allowed.')} }}, id: null }}"
+        if self.framework == "koa":
+            return (
+                f"{response}.status = 405;\n"
+                f"{indent}{response}.set({q('Allow')}, {q('POST')});\n"
+                f"{indent}{response}.body = {{\n"
+                f"{inner}jsonrpc: {q('2.0')},\n"
+                f"{inner}error: {{ code: -32000, message: {q('Method not allowed.')} }},\n"
+                f"{inner}id: null{self.trailing}\n"
+                f"{indent}}};"
+            )
         if self.framework == "fastify":
             return (
                 f"{response}.code(405).header({q('Allow')}, {q('POST')}).send({{\n"
@@ -183,7 +193,13 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
 
 def _no_response_parameter(module: TsModule, transport: Transport) -> bool:
     function = enclosing_function(transport.options.call)
-    return function is not None and _parameter(module, function, 1) is None
+    return function is not None and _response_parameter(module, function) is None
+
+
+def _response_parameter(module: TsModule, function: Node) -> str | None:
+    """What a handler answers through: Node's and Express's `res`, Fastify's `reply` (the
+    second parameter), Koa's `ctx` (the first; the second is `next`)."""
+    return _parameter(module, function, 0 if _framework(module) == "koa" else 1)
 
 
 def _fetch_edits(
@@ -275,12 +291,16 @@ def _post_handler(module: TsModule, transport: Transport) -> _Handler:
         raise Unsupported("the transport's options are not written where it is created")
     call = options.call
     function = enclosing_function(call)
-    if function is not None and function.id in route_handlers(module) and _parameter(module, function, 1) is None:
+    if function is not None and function.id in route_handlers(module) and _response_parameter(module, function) is None:
         raise Unsupported(
             "the handler takes no response parameter (a fetch-style handler such as Hono's returns its response): "
             "create the server and a `sessionIdGenerator: undefined` transport per request by hand"
         )
-    if function is not None and function.id not in route_handlers(module) and _parameter(module, function, 1) is None:
+    if (
+        function is not None
+        and function.id not in route_handlers(module)
+        and _response_parameter(module, function) is None
+    ):
         label = function.child_by_field_name("name")
         if label is None and function.parent is not None and function.parent.type == "variable_declarator":
             label = function.parent.child_by_field_name("name")
@@ -343,7 +363,7 @@ def _post_handler(module: TsModule, transport: Transport) -> _Handler:
         elif parent.type not in ("statement_block", "try_statement", "else_clause") and parent != function:
             raise Unsupported("the routing `if` is nested in other control flow")
         node = parent
-    response = _parameter(module, function, 1)
+    response = _response_parameter(module, function)
     if response is None:
         raise Unsupported("the handler has no plain response parameter")
     request = _parameter(module, function, 0)
@@ -709,6 +729,12 @@ def _check_other_branch(module: TsModule, branch: Node, handler: _Handler, conta
             if expr is not None and expr.type == "assignment_expression":
                 left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
                 if left is not None and module.source(left) == handler.name and _pure(module, right):
+                    continue
+                if (
+                    left is not None
+                    and left.type == "member_expression"
+                    and _rooted_at(module, left, {handler.response})
+                ) and _pure(module, right):  # Koa: `ctx.status = 400; ctx.body = {...}`
                     continue
             if expr is not None and expr.type == "call_expression":
                 if _rooted_at(module, expr, {handler.response, "console"}):
@@ -1084,9 +1110,10 @@ def _method_not_allowed_routes(plan: _Plan, handler: _Handler) -> None:
             continue
         path = module.source(call_arguments(route.call)[0])
         indent = _indent(module, statement)
-        request, response = ("_request", "reply") if plan.framework == "fastify" else ("_req", "res")
+        params = {"fastify": "_request, reply", "koa": "ctx"}.get(plan.framework, "_req, res")
+        response = {"fastify": "reply", "koa": "ctx"}.get(plan.framework, "res")
         text = "".join(
-            f"\n{indent}{receiver}.{method}({path}, ({request}, {response}) => {{\n"
+            f"\n{indent}{receiver}.{method}({path}, ({params}) => {{\n"
             f"{indent}{plan.unit}{plan.method_not_allowed(response, indent + plan.unit)}\n{indent}}});"
             for method in ("get", "delete")
             if method not in methods
@@ -1111,7 +1138,7 @@ def _method_not_allowed_handler(plan: _Plan, routing: Routing) -> None:
     assert function is not None
     if not _registered_only(module, function, {"get", "delete"}):
         raise Unsupported(f"{routing.label} is not only a GET/DELETE route handler")
-    response = _parameter(module, function, 1)
+    response = _response_parameter(module, function)
     body = function.child_by_field_name("body")
     if response is None or body is None or body.type != "statement_block":
         raise Unsupported(f"{routing.label} has no plain response parameter and block body")
@@ -1406,9 +1433,12 @@ def _trailing_commas(module: TsModule) -> str:
 
 
 def _framework(module: TsModule) -> str:
-    """Express responses have `status().set().json()`, Fastify replies `code().header().send()`;
-    anything else gets `writeHead().end()`, which Node's and Express's responses both have."""
+    """Express responses have `status().set().json()`, Fastify replies `code().header().send()`,
+    Koa contexts `status`/`set()`/`body`; anything else gets `writeHead().end()`, which Node's
+    and Express's responses both have."""
     specifiers = {spec for spec, _ in module.imports.values()}
     if "fastify" in specifiers:
         return "fastify"
+    if specifiers & {"koa", "@koa/router", "koa-router"}:
+        return "koa"
     return "express" if "express" in specifiers else "node"

@@ -577,3 +577,17 @@ def test_a_guard_unrelated_to_sessions_in_the_creating_branch_is_kept() -> None:
     assert reason is None
     fixed = apply_edits(text, edits)
     assert fixed.index("if (!req.body) { return; }") < fixed.index("new StreamableHTTPServerTransport")
+
+
+def test_inserted_code_follows_the_files_indentation_step() -> None:
+    from mcp_migrate.rules.mcp105_session_routing._rewrite import _indent_unit
+
+    four_with_a_two_space_continuation = (
+        "function f() {\n    const a = {\n      b: 1,\n    };\n    if (a) {\n        g();\n    }\n}\n"
+    )
+    assert _indent_unit(_module(four_with_a_two_space_continuation)) == "    "
+    assert _indent_unit(_module("function f() {\n  if (a) {\n    g();\n  }\n}\n")) == "  "
+    assert _indent_unit(_module("function f() {\n\tg();\n}\n")) == "\t"
+    text = _server().replace("    ", "  ")  # the canonical server, two-space indented
+    fixed = apply_edits(text, rewrite(_module(text))[0])
+    assert "\n  res.on('close', () => {\n    void transport.close();" in fixed

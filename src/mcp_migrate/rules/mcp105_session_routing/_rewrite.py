@@ -1406,15 +1406,24 @@ def _reindent(text: str, old: str, new: str) -> str:
 
 
 def _indent_unit(module: TsModule) -> str:
-    """The file's indentation step: its smallest indentation (a tab, or so many spaces)."""
-    widths = []
+    """The file's indentation step, as editors guess it: the most common increase in
+    indentation from one line to the next (a tab when lines are tab-indented). The smallest
+    indentation alone misleads: a four-space file with a two-space continuation somewhere."""
+    steps: dict[int, int] = {}
+    previous = 0
     for line in module.text.splitlines():
         stripped = line.lstrip(" \t")
-        if stripped and stripped[0] not in "*/" and len(stripped) < len(line):
-            if line[0] == "\t":
-                return "\t"
-            widths.append(len(line) - len(stripped))
-    return " " * min(widths) if widths else "    "
+        if not stripped or stripped[0] in "*/":
+            continue
+        if line[0] == "\t":
+            return "\t"
+        width = len(line) - len(stripped)
+        if width > previous:
+            steps[width - previous] = steps.get(width - previous, 0) + 1
+        previous = width
+    if not steps:
+        return "    "
+    return " " * max(steps, key=lambda step: (steps[step], -step))
 
 
 def _quote(module: TsModule) -> str:

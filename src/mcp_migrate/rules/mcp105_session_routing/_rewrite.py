@@ -1143,6 +1143,34 @@ def _method_not_allowed_handler(plan: _Plan, routing: Routing) -> None:
     if response is None or body is None or body.type != "statement_block":
         raise Unsupported(f"{routing.label} has no plain response parameter and block body")
     plan.replace(module.start(body), module.end(body), _405_block(plan, body, response))
+    _stale_comments(plan, function)
+
+
+_SESSION_WORDS = re.compile(r"session|stateful|sticky", re.I)
+
+
+def _stale_comments(plan: _Plan, function: Node) -> None:
+    """Comment lines right above a handler that now answers 405 and that talk about sessions
+    ("GET opens the stream of a session, DELETE ends it") describe code that is gone."""
+    module = plan.module
+    statement = function
+    while statement.parent is not None and statement.parent.type not in ("program", "statement_block", "class_body"):
+        statement = statement.parent
+    comments: list[Node] = []
+    node = statement.prev_sibling
+    while node is not None and node.type == "comment":
+        comments.append(node)
+        node = node.prev_sibling
+    if not comments or not all(_SESSION_WORDS.search(module.source(c)) for c in comments):
+        return
+    start = module.lines.line_start(module.start(comments[-1]))
+    end = module.lines.line_start(module.start(statement))
+    if (
+        module.text[start:end].strip()
+        and all(not module.text[module.lines.line_start(module.start(c)) : module.start(c)].strip() for c in comments)
+        and "\n\n" not in module.text[start:end]
+    ):
+        plan.replace(start, end, "")
 
 
 def _method_branches(plan: _Plan, handler: _Handler, routing: Routing) -> None:

@@ -88,7 +88,9 @@ that code).
   branch): the transport is created in a branch of an `if` on the session id whose other
   branches only reuse a stored transport or answer 400/404, or after early-return `if`s that
   do the same (and check `isInitializeRequest`), or in an `if (!transport)` after
-  `let transport = sessions.get(sid)`. Inside the creating branch, an initialize check that
+  `let transport = sessions.get(sid)`; also when the ids are minted by hand (a stateless
+  transport kept under `randomUUID()` and sent back with `res.setHeader("Mcp-Session-Id",
+  id)`: the id, the header and the map go). Inside the creating branch, an initialize check that
   answers and returns goes, a check that has nothing to do with sessions (an API key
   answering 401) stays, and close hooks that only forget the session go. The POST handler
   then creates one server and one stateless transport per request, both closed when the

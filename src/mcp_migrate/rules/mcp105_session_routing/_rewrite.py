@@ -149,7 +149,7 @@ def _rewrite(module: TsModule) -> tuple[tuple[Edit, ...], str | None]:
 
 def _edits(module: TsModule) -> tuple[Edit, ...]:
     routings = session_routing(module)
-    stateful = [t for t in transports(module) if t.stateful]
+    stateful = [t for t in transports(module) if t.stateful] or _hand_minted(module)
     if not stateful:
         raise Unsupported(
             "no transport created in this file mints the session ids it looks up (they come from another module, "
@@ -222,6 +222,40 @@ def _fetch_edits(
     _check_leftovers(plan, fetch.function)
     _dead_containers(plan)
     return _complete(module, _tidy(module.text, plan.edits))
+
+
+def _hand_minted(module: TsModule) -> list[Transport]:
+    """Stateless transports kept under ids the handler mints itself (`randomUUID()` sent back
+    with `res.setHeader("Mcp-Session-Id", id)`): the session is the code's, not the SDK's."""
+    functions = {r.function.id for r in session_routing(module) if r.function is not None}
+    found = []
+    for transport in transports(module):
+        function = enclosing_function(transport.options.call)
+        if transport.stateful or function is None or function.id not in functions:
+            continue
+        if any(_writes_session_header(module, s) for s in module.descendants(function, "expression_statement")):
+            found.append(transport)
+    return found
+
+
+def _writes_session_header(module: TsModule, statement: Node) -> bool:
+    """`res.setHeader("Mcp-Session-Id", id)`, `res.set(...)`, `reply.header(...)`."""
+    expr = unwrap(statement.named_children[0]) if statement.named_children else None
+    if expr is None or expr.type != "call_expression":
+        return False
+    function = expr.child_by_field_name("function")
+    prop = (
+        function.child_by_field_name("property")
+        if function is not None and function.type == "member_expression"
+        else None
+    )
+    args = call_arguments(expr)
+    return (
+        prop is not None
+        and module.source(prop) in ("setHeader", "set", "header", "append")
+        and bool(args)
+        and (string_value(module, args[0]) or "").lower() == "mcp-session-id"
+    )
 
 
 def _complete(module: TsModule, edits: list[Edit]) -> tuple[Edit, ...]:
@@ -489,7 +523,6 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
     later = [s for s in block.named_children if s.start_byte > handler.end.end_byte]
     handled_later = any(_calls_method(module, s, name, "handleRequest") for s in later)
     options = handler.transport.options.options
-    assert options is not None
 
     kept: list[Node] = []
     server: str | None = None
@@ -502,6 +535,8 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
             continue
         if _assigns_property(module, child, name, ("onclose",)) or _stores_into(module, child, containers):
             continue
+        if _writes_session_header(module, child):
+            continue  # a hand-minted id sent back: no session any more
         connect = _connect_call(module, child, name)
         if connect is not None:
             server, server_init = _server_of(module, handler, connect)
@@ -544,7 +579,7 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
     kept = [
         k
         for k in kept
-        if not _feeds_only_options(module, k, options, kept, later)
+        if not (_feeds_only_options(module, k, options, kept, later) or _minted_id(module, k, handler, kept, later))
         or (server_init is None and _declares(module, k, server))
     ]
     if server_init is not None and any(
@@ -802,7 +837,30 @@ def _same_function(node: Node, container: Node) -> bool:
     return function is None or function.start_byte < container.start_byte
 
 
-def _feeds_only_options(module: TsModule, statement: Node, options: Node, kept: list[Node], later: list[Node]) -> bool:
+_ID_MAKERS = frozenset({"randomUUID", "crypto.randomUUID", "uuidv4", "v4", "uuid", "nanoid"})
+
+
+def _minted_id(module: TsModule, statement: Node, handler: _Handler, kept: list[Node], later: list[Node]) -> bool:
+    """`const id = randomUUID();` whose only uses were the session bookkeeping the rewrite drops."""
+    if statement.type != "lexical_declaration":
+        return False
+    declarators = [d for d in statement.named_children if d.type == "variable_declarator"]
+    target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
+    value = unwrap(declarators[0].child_by_field_name("value")) if len(declarators) == 1 else None
+    if target is None or target.type != "identifier" or value is None or value.type != "call_expression":
+        return False
+    function = value.child_by_field_name("function")
+    if function is None or module.source(function) not in _ID_MAKERS or call_arguments(value):
+        return False
+    name = module.source(target)
+    kinds = ("identifier", "shorthand_property_identifier")
+    elsewhere = [s for s in kept + later if s != statement]
+    return not any(module.source(n) == name for s in elsewhere for n in module.descendants(s, *kinds))
+
+
+def _feeds_only_options(
+    module: TsModule, statement: Node, options: Node | None, kept: list[Node], later: list[Node]
+) -> bool:
     """`const eventStore = new InMemoryEventStore();` whose only use was a transport option the
     rewrite removes: dropped with it."""
     if statement.type != "lexical_declaration":
@@ -813,7 +871,7 @@ def _feeds_only_options(module: TsModule, statement: Node, options: Node, kept: 
         return False
     name = module.source(target)
     kinds = ("identifier", "shorthand_property_identifier")
-    if not any(module.source(n) == name for n in module.descendants(options, *kinds)):
+    if options is None or not any(module.source(n) == name for n in module.descendants(options, *kinds)):
         return False
     elsewhere = [s for s in kept + later if s != statement]
     return not any(module.source(n) == name for s in elsewhere for n in module.descendants(s, *kinds))
@@ -948,7 +1006,9 @@ def _stateless_construction(module: TsModule, transport: Transport) -> str:
     """`new X({...})` with `sessionIdGenerator: undefined`, the session-only options (and the
     comments that went with them) left out, everything else as written."""
     call, options, generator = transport.options.call, transport.options.options, transport.generator
-    assert options is not None and generator is not None
+    if generator is None:  # already stateless (ids minted by hand): as written
+        return module.source(call)
+    assert options is not None
     if generator.parent != options:
         raise Unsupported("`sessionIdGenerator` comes from a spread object shared with other code")
     items: list[tuple[str, list[str], str]] = []  # (text, leading comments, trailing comment)

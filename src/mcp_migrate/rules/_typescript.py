@@ -186,7 +186,12 @@ def _header_reads(module: TsModule) -> list[Node]:
             continue
         if parent.type == "subscript_expression" and parent.child_by_field_name("index") == literal:
             receiver = parent.child_by_field_name("object")
-            if not _assigned(parent) and not _deleted(parent) and not _on_response(module, receiver):
+            if (
+                not _assigned(parent)
+                and not _deleted(parent)
+                and not _on_response(module, receiver)
+                and _from_parameter(module, receiver)
+            ):
                 found.append(parent)
         elif parent.type == "arguments" and len(parent.named_children) == 1:
             call = parent.parent
@@ -194,9 +199,37 @@ def _header_reads(module: TsModule) -> list[Node]:
             if call is not None and function is not None and function.type == "member_expression":
                 prop = function.child_by_field_name("property")
                 receiver = function.child_by_field_name("object")
-                if prop is not None and module.source(prop) in _HEADER_GETTERS and not _on_response(module, receiver):
+                if (
+                    prop is not None
+                    and module.source(prop) in _HEADER_GETTERS
+                    and not _on_response(module, receiver)
+                    and _from_parameter(module, receiver)
+                ):
                     found.append(call)
     return found
+
+
+def _from_parameter(module: TsModule, receiver: Node | None) -> bool:
+    """The headers belong to a request this code was handed: the read is rooted at a parameter
+    of an enclosing function (`req`, `c.req`, `ctx`, `request`), directly or through one local
+    (`const headers = req.headers`). A recorded request or a response this code fetched is
+    someone else's."""
+    root = _root_identifier(receiver)
+    for _ in range(3):
+        if root is None:
+            return receiver is not None and unwrap(receiver) is not None and unwrap(receiver).type == "this"  # type: ignore[union-attr]
+        declaration = module.declaration(root)
+        if declaration is None:
+            return False  # a module-level name or a global
+        if declaration.type in ("formal_parameters", "identifier", "required_parameter", "optional_parameter"):
+            return True
+        if declaration.type != "variable_declarator":
+            return False
+        value = unwrap(declaration.child_by_field_name("value"))
+        if value is None:
+            return False
+        root = _root_identifier(value)
+    return False
 
 
 def _assigned(node: Node) -> bool:

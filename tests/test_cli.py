@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -431,7 +432,7 @@ def test_fix_exits_1_when_it_changed_files_then_0(run: Run, examples: Path) -> N
     server = examples / "server.py"
     code, out, _ = run("fix", "weather-server/server.py")
     assert code == 1
-    assert "Fixed 1 finding in 1 file." in out
+    assert "Fixed 2 findings in 1 file." in out
     fixed = server.read_text(encoding="utf-8")
     assert "stateless_http=True" in fixed
     assert "session_idle_timeout" not in fixed
@@ -470,7 +471,7 @@ def test_fix_diff_with_unsafe_fixes_shows_both_files(run: Run, examples: Path) -
     assert code == 1
     assert "+++ b/weather-server/server.py" in out
     assert "+++ b/weather-server/sse_server.py" in out
-    assert "Would fix 2 findings in 2 files." in out
+    assert "Would fix 3 findings in 2 files." in out
     assert {p: p.read_bytes() for p in examples.rglob("*") if p.is_file()} == before
 
 
@@ -554,3 +555,21 @@ def test_nothing_to_check_is_said_on_stderr(workdir: Path, run: Run) -> None:
     write("server.py", "x = 1\n")
     code, _, err = run("check", ".")
     assert code == 0 and "no files to check" not in err
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_fixed_and_remaining_add_up_to_what_check_found(run: Run, unsafe: bool, tmp_path: Path) -> None:
+    """Findings another fix made go away (MCP102's hooks with MCP101's generator) count as
+    fixed, in the text summary and in JSON, for `fix --diff` and `fix` alike (issue #17)."""
+    work = tmp_path / "examples"
+    shutil.copytree(REPO / "examples", work)
+    _, out, _ = run("check", "--format", "json", str(work))
+    found = json.loads(out)["summary"]["findings"]
+    flags = ["--unsafe-fixes"] if unsafe else []
+    _, out, _ = run("fix", "--diff", "--format", "json", *flags, str(work))
+    summary = json.loads(out)["summary"]
+    assert summary["fixed"] + summary["findings"] == found, summary
+    _, out, _ = run("fix", *flags, str(work))
+    fixed = int(re.search(r"Fixed (\d+) finding", out).group(1))  # type: ignore[union-attr]
+    remaining = re.search(r"Found (\d+) finding", out)
+    assert fixed + (int(remaining.group(1)) if remaining else 0) == found, out

@@ -145,9 +145,9 @@ def test_inputs_reach_scripts_only_through_env() -> None:
     ("version", "requirement"),
     [
         ("", str(ROOT)),
-        ("==0.2.0", "mcp-migrate==0.2.0"),
-        ("0.2.0", "mcp-migrate==0.2.0"),
-        (">=0.2,<0.3", "mcp-migrate>=0.2,<0.3"),
+        ("==0.2.0", "mcp-stateless-migrate==0.2.0"),
+        ("0.2.0", "mcp-stateless-migrate==0.2.0"),
+        (">=0.2,<0.3", "mcp-stateless-migrate>=0.2,<0.3"),
     ],
 )
 def test_install_step_installs_the_checkout_or_the_requested_version(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import Run, write
 
-from mcp_migrate import __version__
+from mcp_migrate import DISTRIBUTION, HOME, __version__
 from mcp_migrate.rules import all_rules
 
 REPO = Path(__file__).resolve().parent.parent
@@ -487,7 +487,7 @@ def test_check_never_writes(run: Run) -> None:
 def test_version_in_process(run: Run) -> None:
     code, out, _ = run("--version")
     assert code == 0
-    assert out.strip() == f"mcp-migrate {__version__}"
+    assert out.strip() == f"mcp-migrate {__version__} ({DISTRIBUTION}, {HOME})"
 
 
 def _env() -> dict[str, str]:
@@ -505,7 +505,7 @@ def test_python_dash_m(tmp_path: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.strip() == f"mcp-migrate {__version__}"
+    assert done.stdout.strip() == f"mcp-migrate {__version__} ({DISTRIBUTION}, {HOME})"
 
 
 def test_console_script(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__, config, engine, rules
+from . import DISTRIBUTION, HOME, __version__, config, engine, rules
 from .config import Settings
 from .discovery import discover
 from .errors import UsageError
@@ -30,12 +30,20 @@ CACHE_MIN_FILES = 32
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+class _Version(argparse.Action):
+    """argparse's own version action wraps the line at the terminal's width; this prints it whole."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"mcp-migrate {__version__} ({DISTRIBUTION}, {HOME})")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcp-migrate",
         description="Take MCP servers from session-based deployments to the stateless 2026-07-28 protocol.",
     )
-    parser.add_argument("--version", action="version", version=f"mcp-migrate {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and the project's home")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     common = argparse.ArgumentParser(add_help=False)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
+from .. import HOME, __version__
 from ..fingerprint import fingerprints, repo_path
 from ..model import FileResult, Finding, Rule, Severity
 from ..rules import all_rules
@@ -26,7 +26,7 @@ def render(results: list[FileResult], findings: list[Finding]) -> str:
                 "name": "mcp-migrate",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": "https://pypi.org/project/mcp-migrate/",
+                "informationUri": HOME,
                 "rules": [_rule(rule) for rule in rules],
             }
         },

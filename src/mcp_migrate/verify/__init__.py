@@ -366,7 +366,7 @@ class _Probe:
             self.report.add(
                 "client.conversation",
                 "skip",
-                "the official `mcp` client is not installed (pip install 'mcp-migrate[verify]')",
+                "the official `mcp` client is not installed (pip install 'mcp-stateless-migrate[verify]')",
             )
             return
         modes = ["legacy"] + ([MODERN] if self.modern_supported else [])

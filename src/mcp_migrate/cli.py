@@ -7,6 +7,8 @@ time is most of the cost of checking one file.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from . import DISTRIBUTION, HOME, __version__, config, engine, rules
 from .config import Settings
-from .discovery import discover
+from .discovery import SourcePath, discover
+from .edits import atomic_write
 from .errors import UsageError
 from .model import FileResult, Finding
 
@@ -256,7 +259,7 @@ def _lint(args: argparse.Namespace) -> int:
         tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores, settings.fix_tests
     )
     cache = _cache(args, job, len(sources))
-    with _open_output(settings.output) as out:  # a bad --output fails before any file is fixed
+    with _open_output(settings.output, sources) as out:  # a bad --output fails before any file is fixed
         with _progress(len(sources), settings) as advance:
             results = engine.run(sources, job, settings.jobs, advance, cache)
         findings = engine.findings_of(results)
@@ -315,13 +318,45 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _open_output(output: str | None) -> AbstractContextManager[TextIO]:
+def _open_output(output: str | None, sources: list[SourcePath]) -> AbstractContextManager[TextIO]:
+    """stdout, or a report file checked now and written whole when the run is done: never one
+    of the files being checked, and never truncated before the run has read its inputs."""
     if output is None:
         return nullcontext(sys.stdout)
-    try:
-        return open(output, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"--output {output}: is a folder")
+    folder = target.resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"--output {output}: cannot write in {folder}")
+    if target.exists():
+        if not os.access(target, os.W_OK):
+            raise UsageError(f"--output {output}: file is read-only")
+        for source in sources:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(source.file, target):
+                    raise UsageError(f"--output {output}: is one of the files being checked")
+    return _ReportFile(target)
+
+
+class _ReportFile(io.StringIO):
+    """The report, kept in memory and written to its file (atomically) when the run is done."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = target
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        if kind is None:
+            data = self.getvalue().encode("utf-8")
+            try:
+                if self.target.exists():
+                    atomic_write(self.target, data)
+                else:
+                    self.target.write_bytes(data)
+            except OSError as exc:
+                raise UsageError(f"--output {self.target}: {exc.strerror or exc}") from None
+        super().__exit__(kind, *rest)  # type: ignore[arg-type]
 
 
 def _progress(total: int, settings: Settings) -> AbstractContextManager[Callable[[int], None] | None]:

@@ -114,7 +114,12 @@ def _python() -> Language:
 def _yaml() -> Language:
     from .yaml import YamlFile
 
-    return Language("yaml", lambda text, newline, path: YamlFile(text, newline, path=path), lambda f: f.comments)
+    return Language(
+        "yaml",
+        lambda text, newline, path: YamlFile(text, newline, path=path),
+        lambda f: f.comments,
+        lambda before, after: after.fix_problems(before),
+    )
 
 
 def _nginx() -> Language:

@@ -73,28 +73,60 @@ class YamlFile:
         self.lines = LineIndex(text)
         self.parse_text = mask_templates(text) if self.template else text
         self._parents: dict[int, tuple[Node, Node | None]] = {}  # id(value) -> (container, key)
+        # Nodes reached through more than one path (`&anchor` ... `*alias`): an edit of one
+        # place would change, or orphan, the others.
+        self.shared: set[int] = set()
+        self.valid = True  # the whole stream composes (False: a non-Kubernetes file PyYAML rejects)
         try:
             self.documents: list[Node] = [d for d in yaml.compose_all(self.parse_text, Loader=_Loader) if d is not None]
         except yaml.YAMLError as exc:
             if "apiVersion" not in text:  # not Kubernetes: not ours to complain about
                 self.documents = []
+                self.valid = False
                 return
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise ParseError(f"invalid YAML{where}: {problem}") from None
+        seen: set[int] = set()
         for document in self.documents:
-            self._index(document)
+            self._index(document, seen)
 
-    def _index(self, node: Node) -> None:
+    def fix_problems(self, before: YamlFile) -> list[str]:
+        """The engine's check after a YAML fix: a stream that composed must still compose."""
+        if before.valid and not self.valid:
+            return ["the fixed YAML no longer parses (an alias may have lost its anchor)"]
+        return []
+
+    def is_shared(self, node: Node) -> bool:
+        return id(node) in self.shared
+
+    def _index(self, node: Node, seen: set[int] | None = None) -> None:
+        seen = set() if seen is None else seen
+        if id(node) in seen:  # an alias: this node and all below it are reached twice
+            self._share(node)
+            return
+        seen.add(id(node))
         if isinstance(node, MappingNode):
             for key, value in node.value:
-                self._parents[id(value)] = (node, key)
-                self._index(value)
+                self._parents.setdefault(id(value), (node, key))
+                self._index(value, seen)
         elif isinstance(node, SequenceNode):
             for item in node.value:
-                self._parents[id(item)] = (node, None)
-                self._index(item)
+                self._parents.setdefault(id(item), (node, None))
+                self._index(item, seen)
+
+    def _share(self, node: Node) -> None:
+        if id(node) in self.shared:
+            return
+        self.shared.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                self._share(key)
+                self._share(value)
+        elif isinstance(node, SequenceNode):
+            for item in node.value:
+                self._share(item)
 
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: Node, end: Node | None = None) -> Span:

@@ -307,14 +307,19 @@ def _span(file: YamlFile, action: Action) -> Span:
     return Span(line, column + 1, end_line, end_column + 1)
 
 
-def _walk(node: Node) -> Iterator[Entry]:
+def _walk(node: Node, seen: set[int] | None = None) -> Iterator[Entry]:
+    """Every entry once: a node an alias repeats is walked where its anchor is."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, MappingNode):
         for item in entries(node):
             yield item
-            yield from _walk(item.value)
+            yield from _walk(item.value, seen)
     elif isinstance(node, SequenceNode):
         for child in node.value:
-            yield from _walk(child)
+            yield from _walk(child, seen)
 
 
 # -- values files ---------------------------------------------------------------------------------
@@ -354,7 +359,12 @@ def _client_ip(file: YamlFile, item: Entry) -> Diagnostic:
         f"values set `{_path(file, item.value)}: ClientIP`: the chart's Service pins every client to one pod; "
         "the template renders the value verbatim, so it becomes `None`"
     )
+    if file.is_shared(item.value) or file.is_shared(item.mapping):
+        return Diagnostic(CODE, file.span(item.key, item.value), message + _SHARED)
     return Diagnostic(CODE, file.span(item.key, item.value), message, Fix(FixSafety.SAFE, description, tuple(edits)))
+
+
+_SHARED = "; not fixed: the value is shared through a YAML anchor and alias, change it where the anchor is by hand"
 
 
 def _sticky_annotations(file: YamlFile, mapping: MappingNode) -> Diagnostic | None:
@@ -390,6 +400,8 @@ def _sticky_annotations(file: YamlFile, mapping: MappingNode) -> Diagnostic | No
     keys = ", ".join(f"`{e.key.value}`" for e in triggers)
     where = _path(file, mapping)
     message = f"values `{where}` carry sticky routing annotations ({keys}): rendered by the chart they pin clients"
+    if file.is_shared(mapping):
+        return Diagnostic(CODE, file.span(triggers[0].key, triggers[0].value), message + _SHARED)
     description = "Remove the sticky annotations (keep the others)"
     return Diagnostic(
         CODE, file.span(triggers[0].key, triggers[0].value), message, Fix(FixSafety.SAFE, description, tuple(edits))
@@ -401,14 +413,18 @@ def _line_end(file: YamlFile, offset: int) -> int:
     return file.lines.starts[line] if line < len(file.lines.starts) else len(file.text)
 
 
-def _mappings(node: Node) -> Iterator[MappingNode]:
+def _mappings(node: Node, seen: set[int] | None = None) -> Iterator[MappingNode]:
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, MappingNode):
         yield node
         for _, value in node.value:
-            yield from _mappings(value)
+            yield from _mappings(value, seen)
     elif isinstance(node, SequenceNode):
         for child in node.value:
-            yield from _mappings(child)
+            yield from _mappings(child, seen)
 
 
 def _path(file: YamlFile, node: Node) -> str:

@@ -1,0 +1,85 @@
+"""Regression tests for failures the fuzz and fault audit found (issue #18): each one ended a run,
+hung it, or damaged a file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Run, write
+
+pytestmark = pytest.mark.usefixtures("workdir")
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "weather-server" / "server.py"
+
+
+def test_a_stale_suppression_in_yaml_is_a_finding_not_the_end_of_the_run(run: Run) -> None:
+    """#1: MCP001 has no trigger of its own in YAML; its severity lookup raised KeyError."""
+    write(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n"
+        "spec: {sessionAffinity: None  # mcp-migrate: ignore[MCP301]\n}\n",
+    )
+    write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    code, out, err = run("check", "--format", "json", ".")
+    assert code == 1, err
+    data = json.loads(out)
+    assert {(f["path"], f["code"]) for f in data["findings"]} >= {("svc.yaml", "MCP001"), ("server.py", "MCP101")}
+    assert not data["errors"]
+
+
+def test_values_shared_through_an_anchor_are_reported_once_and_not_fixed(run: Run) -> None:
+    """#2: the fix deleted the anchored mapping's content, leaving the alias pointing at `{}`
+    (and in other shapes doubled the file on every pass)."""
+    text = "service: {annotations: &a {nginx.ingress.kubernetes.io/affinity: cookie}}\ningress: {annotations: *a}\n"
+    path = write("values.yaml", text)
+    code, out, _ = run("check", "--format", "json", "values.yaml")
+    findings = json.loads(out)["findings"]
+    assert code == 1 and len(findings) == 1 and findings[0]["fix"] is None
+    assert "anchor" in findings[0]["message"]
+    run("fix", "--unsafe-fixes", "values.yaml")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_fix_that_would_leave_yaml_unparseable_is_refused(run: Run) -> None:
+    """The engine's check after a YAML fix: what composed before must compose after."""
+    from mcp_migrate.lang.yaml import YamlFile
+
+    before = YamlFile("a: &x {k: v}\nb: *x\n")
+    after = YamlFile("a: {k: v}\nb: *x\n")
+    assert before.valid and not after.valid
+    assert after.fix_problems(before)
+
+
+def test_alias_bombs_are_walked_once(run: Run) -> None:
+    """#5: nine levels of nine aliases (an 8 KB "billion laughs" file) spun for minutes."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    write("values.yaml", "\n".join([*lines, "sessionAffinity: ClientIP", ""]))
+    started = time.monotonic()
+    code, out, _ = run("check", "--no-cache", "values.yaml")
+    assert code == 1 and "ClientIP" in out
+    assert time.monotonic() - started < 20  # a hang, not a benchmark: it took minutes
+
+
+def test_output_naming_a_checked_file_is_refused_before_anything_is_written(run: Run) -> None:
+    """#7: `check --output s.py s.py` truncated the source before reading it."""
+    path = write("s.py", EXAMPLE.read_text(encoding="utf-8"))
+    before = path.read_bytes()
+    code, _, err = run("check", "--output", "s.py", "s.py")
+    assert code == 2 and "is one of the files being checked" in err
+    assert path.read_bytes() == before
+    code, _, _ = run("check", "--output", "report.txt", "s.py")
+    assert code == 1 and "MCP101" in Path("report.txt").read_text(encoding="utf-8")
+
+
+def test_the_report_file_is_written_when_the_run_is_done(run: Run, tmp_path: Path) -> None:
+    """The report replaces its file whole, and only after the inputs were read."""
+    shutil.copyfile(EXAMPLE, "server.py")
+    Path("report.json").write_text("old report", encoding="utf-8")
+    code, _, _ = run("check", "--format", "json", "--output", "report.json", "server.py")
+    assert code == 1
+    assert json.loads(Path("report.json").read_text(encoding="utf-8"))["findings"]

@@ -83,3 +83,53 @@ def test_the_report_file_is_written_when_the_run_is_done(run: Run, tmp_path: Pat
     code, _, _ = run("check", "--format", "json", "--output", "report.json", "server.py")
     assert code == 1
     assert json.loads(Path("report.json").read_text(encoding="utf-8"))["findings"]
+
+
+def test_a_file_cpython_rejects_is_not_fixed(run: Run) -> None:
+    """#9: libcst accepts a NUL byte that CPython refuses; such a file was rewritten."""
+    text = EXAMPLE.read_text(encoding="utf-8") + "\n# \x00 stray\n"
+    path = write("server.py", text)
+    _, out, _ = run("fix", "server.py")
+    assert path.read_text(encoding="utf-8") == text
+    assert "CPython rejects it" in out
+
+
+def test_a_file_replaced_by_a_link_after_discovery_is_not_written_through(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#10: the write resolved the path, so a file swapped for a link between discovery and
+    write had the link's target (outside the tree) rewritten."""
+    from mcp_migrate import engine
+    from mcp_migrate.discovery import discover
+
+    outside = tmp_path / "outside.py"
+    outside.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = outside.read_bytes()
+    path = write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    [source] = discover(["server.py"])
+    real_read = engine._read
+
+    def read_then_swap(*args, **kwargs):  # type: ignore[no-untyped-def]
+        data = real_read(*args, **kwargs)
+        path.unlink()
+        path.symlink_to(outside)
+        return data
+
+    monkeypatch.setattr(engine, "_read", read_then_swap)
+    result = engine.process(source, engine.Job(("MCP101",), engine.Mode.FIX))
+    assert outside.read_bytes() == before and path.is_symlink()
+    assert result.errors and "symbolic link" in result.errors[0].message
+
+
+def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
+    from mcp_migrate.edits import ChangedOnDisk, atomic_write
+
+    path = tmp_path / "server.py"
+    path.write_text("old\n", encoding="utf-8")
+    info = path.stat()
+    read_at = (info.st_size, info.st_mtime_ns)
+    path.write_text("someone else's edit\n", encoding="utf-8")
+    with pytest.raises(ChangedOnDisk):
+        atomic_write(path, b"ours\n", read_at)
+    assert path.read_text(encoding="utf-8") == "someone else's edit\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".mcp-migrate")]

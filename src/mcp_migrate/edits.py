@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import os
 import re
 import stat
@@ -81,14 +82,24 @@ def is_read_only(path: Path) -> bool:
     return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+class ChangedOnDisk(OSError):
+    """The file is no longer what was read: not overwritten."""
+
+
+def atomic_write(path: Path, data: bytes, expect: tuple[int, int] | None = None) -> None:
     """Write through a temp file in the same folder and rename it over the original.
 
     The original's permission bits (and owner, when we are allowed to set it) are kept, so
     an executable script stays executable and a reader never sees a half-written file.
+    Never through a symbolic link (the link may lead out of the tree), and, given the
+    (size, mtime_ns) the file had when it was read, never over a file changed since.
     """
-    target = path.resolve()
-    info = target.stat()
+    target = path
+    info = os.lstat(target)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(errno.ELOOP, "is a symbolic link (not written through)")
+    if expect is not None and (info.st_size, info.st_mtime_ns) != expect:
+        raise ChangedOnDisk(errno.EAGAIN, "changed on disk since it was read (not overwritten)")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mcp-migrate", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -99,6 +110,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         if hasattr(os, "chown"):
             with contextlib.suppress(PermissionError):
                 os.chown(tmp_name, info.st_uid, info.st_gid)
+        if expect is not None:  # the last moment to notice a writer that came in between
+            now = os.lstat(target)
+            if stat.S_ISLNK(now.st_mode) or (now.st_size, now.st_mtime_ns) != expect:
+                raise ChangedOnDisk(errno.EAGAIN, "changed on disk since it was read (not overwritten)")
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

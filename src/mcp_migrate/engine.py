@@ -142,11 +142,15 @@ def _compiled(pattern: bytes) -> re.Pattern[bytes]:
     return re.compile(pattern)
 
 
-def _read(source: SourcePath) -> bytes:
+def _read(source: SourcePath, stamp: list[tuple[int, int]] | None = None) -> bytes:
     """The file's bytes in one system call when its size is known from discovery (no buffered
-    file object: most files are read only to be prefiltered)."""
+    file object: most files are read only to be prefiltered). `stamp` receives the (size,
+    mtime_ns) of what was read, for the write to check nothing changed in between."""
     fd = os.open(source.file, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
+        if stamp is not None:
+            info = os.fstat(fd)
+            stamp.append((info.st_size, info.st_mtime_ns))
         expected = min(source.stamp[0], _ONE_READ) if source.stamp is not None else 65536
         first = os.read(fd, expected + 1)  # a regular file reads short only at its end...
         if len(first) <= expected and expected < _ONE_READ:
@@ -165,8 +169,9 @@ _ONE_READ = 1 << 30  # Linux returns at most ~2 GiB from one read()
 def process(source: SourcePath, job: Job) -> FileResult:
     """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
     result = FileResult(source.display)
+    stamp: list[tuple[int, int]] = []
     try:
-        raw = _read(source)
+        raw = _read(source, stamp)
     except OSError as exc:
         result.errors.append(FileError(source.display, f"cannot read: {exc.strerror or exc}"))
         return result
@@ -203,7 +208,9 @@ def process(source: SourcePath, job: Job) -> FileResult:
         if partial:
             diagnostics = _around_errors(parsed, diagnostics)
         elif job.mode is not Mode.CHECK:
-            parsed, diagnostics = _fix(result, source, text, language, parsed, diagnostics, active, job)
+            parsed, diagnostics = _fix(
+                result, source, text, language, parsed, diagnostics, active, job, stamp[0] if stamp else None
+            )
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
         return result
@@ -327,11 +334,17 @@ def _fix(
     diagnostics: list[Diagnostic],
     active: Sequence[Rule],
     job: Job,
+    stamp: tuple[int, int] | None = None,
 ) -> tuple[Any, list[Diagnostic]]:
     original, unchanged = text.text, (parsed, diagnostics)
     selected = _selected(job, source)
     current = original
     found = len(diagnostics)
+    if any(_applicable(d.fix, job) for d in diagnostics):
+        rejected = language.rejects(original)
+        if rejected is not None:
+            result.errors.append(FileError(source.display, f"not fixed: {rejected}; findings are reported as they are"))
+            return unchanged
     for _ in range(MAX_FIX_PASSES):
         fixes = [d.fix for d in diagnostics if _applicable(d.fix, job)]
         if not fixes:
@@ -346,6 +359,9 @@ def _fix(
             )
             return unchanged
         broken = language.fix_problems(parsed, reparsed)
+        rejected = language.rejects(candidate)
+        if rejected is not None:
+            broken.append(f"the result: {rejected}")
         if broken:
             result.errors.append(
                 FileError(
@@ -366,7 +382,7 @@ def _fix(
         try:
             if is_read_only(source.path):
                 raise PermissionError("file is read-only")
-            atomic_write(source.path, text.encode(current))
+            atomic_write(source.path, text.encode(current), stamp)
         except (OSError, UnicodeEncodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             result.errors.append(FileError(source.display, f"cannot write fixes: {reason}; file left unchanged"))

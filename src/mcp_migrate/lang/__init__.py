@@ -96,6 +96,10 @@ class Language:
     # `broken_statement(byte offset)`, `describe_error(node)`), for parsers that recover
     # (tree-sitter); None: a file that does not parse is an error.
     parse_partial: Callable[[str, str, Path | None], Any] | None = None
+    # text -> why the language's own reference implementation rejects it (None: accepted).
+    # A file is fixed only when it is accepted before and after: libcst takes some files
+    # CPython refuses (a NUL byte), and those are not ours to rewrite.
+    rejects: Callable[[str], str | None] = lambda text: None
 
 
 def _python() -> Language:
@@ -108,7 +112,18 @@ def _python() -> Language:
         PythonModule,
         lambda module: module.comments if "mcp-migrate" in module.text else {},
         lambda before, after: after.unbound_after_fix(before),
+        rejects=_cpython_rejects,
     )
+
+
+def _cpython_rejects(text: str) -> str | None:
+    import ast
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError) as exc:
+        return f"CPython rejects it ({exc.msg if isinstance(exc, SyntaxError) else exc})"
+    return None
 
 
 def _yaml() -> Language:

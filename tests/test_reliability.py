@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -133,3 +136,56 @@ def test_a_file_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> 
         atomic_write(path, b"ours\n", read_at)
     assert path.read_text(encoding="utf-8") == "someone else's edit\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".mcp-migrate")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_fix_leaves_every_file_old_or_new_and_no_worker_behind(tmp_path: Path, sig: signal.Signals) -> None:
+    """#3: after SIGKILL/SIGTERM of the parent (not its group) the pool's workers went on
+    rewriting files for minutes, then blocked forever."""
+    tree = tmp_path / f"tree-{sig.name}"
+    original = EXAMPLE.read_text(encoding="utf-8")
+    for i in range(600):
+        folder = tree / f"svc{i:03d}"
+        folder.mkdir(parents=True)
+        (folder / "server.py").write_text(original, encoding="utf-8")
+    fixed_once = tmp_path / "fixed.py"
+    fixed_once.write_text(original, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "mcp_migrate", "fix", "--no-cache", str(fixed_once)], capture_output=True)
+    fixed = fixed_once.read_text(encoding="utf-8")
+    assert fixed != original
+    for delay in (0.4, 0.9, 1.5):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mcp_migrate", "fix", "--no-cache", "--jobs", "2", str(tree)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _workers_of(tree):
+            time.sleep(0.1)
+        assert not _workers_of(tree), "a worker outlived its parent"
+        contents = {p.read_text(encoding="utf-8") for p in tree.rglob("server.py")}
+        assert contents <= {original, fixed}
+        assert not [p for p in tree.rglob("*") if p.name.endswith(".mcp-migrate")]
+    done = subprocess.run([sys.executable, "-m", "mcp_migrate", "fix", "--no-cache", str(tree)], capture_output=True)
+    assert done.returncode in (0, 1), done.stderr
+    assert {p.read_text(encoding="utf-8") for p in tree.rglob("server.py")} == {fixed}
+
+
+def _workers_of(tree: Path) -> list[int]:
+    """Processes still running whose command line names the tree."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if str(tree).encode() in cmdline and state != "Z":
+            found.append(int(proc.name))
+    return found

@@ -7,8 +7,11 @@ ones in one pass, then the result is parsed and checked again, until nothing mor
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -380,6 +383,8 @@ def _fix(
     result.diff = unified_diff(source.display, original, current)
     if job.mode is Mode.FIX:
         try:
+            if _parent_gone():
+                raise OSError(errno.ECANCELED, "the run was stopped")
             if is_read_only(source.path):
                 raise PermissionError("file is read-only")
             atomic_write(source.path, text.encode(current), stamp)
@@ -548,11 +553,15 @@ def _run_uncached(
 
     # Strided chunks: the files that need parsing cluster in a few folders of a repository,
     # and contiguous chunks would hand them all to one process.
+    # More workers than cores (or than files) only costs forks: `--jobs 400` on 80 files.
+    jobs = max(1, min(jobs, os.cpu_count() or 1, len(sources)))
     count = min(len(sources), jobs * 16)
     chunks = [sources[i::count] for i in range(count)]
     ordered: list[FileResult | None] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
         index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)] if every else []
         projects = _build(f for found in pool.map(_index_facts, index_chunks) for f in found)
         _activate(projects)
@@ -561,6 +570,27 @@ def _run_uncached(
             if advance:
                 advance(len(chunk_results))
     return [r for r in ordered if r is not None]
+
+
+_PARENT: int | None = None  # in a pool worker: the run's process, which must outlive every write
+
+
+def _worker_start(parent: int) -> None:
+    """A worker dies with the run: on Linux the kernel sends SIGKILL when the parent goes
+    (however it is killed), and every write first checks the parent is still there."""
+    global _PARENT
+    _PARENT = parent
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent went before the line above took effect
+        os._exit(1)
+
+
+def _parent_gone() -> bool:
+    return _PARENT is not None and os.getppid() != _PARENT
 
 
 def _process_chunk(chunk: Sequence[SourcePath], job: Job, projects: dict[str, Any]) -> list[FileResult]:

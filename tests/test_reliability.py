@@ -4,6 +4,7 @@ hung it, or damaged a file."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -189,3 +190,40 @@ def _workers_of(tree: Path) -> list[int]:
         if str(tree).encode() in cmdline and state != "Z":
             found.append(int(proc.name))
     return found
+
+
+def test_a_file_name_with_a_newline_cannot_forge_a_line_of_the_report(run: Run) -> None:
+    """#11: the text report printed paths raw; in a GitHub Actions log a line starting with
+    `::error` is a workflow command."""
+    write("a\n::error file=x::forged.py", EXAMPLE.read_text(encoding="utf-8"))
+    _, out, _ = run("check", ".")
+    assert not any(line.startswith("::error") for line in out.splitlines()), out
+    assert "a\\n::error file=x::forged.py:" in out
+
+
+@pytest.mark.parametrize("value", ['select = [""]', 'ignore = [" "]'])
+def test_an_empty_selector_is_a_usage_error(run: Run, value: str) -> None:
+    write("pyproject.toml", f"[tool.mcp-migrate]\n{value}\n")
+    write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    code, _, err = run("check", "server.py")
+    assert code == 2 and "empty selector" in err
+
+
+def test_jobs_beyond_the_cores_are_not_forked(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#11: `--jobs 400` forked 400 processes for 80 files."""
+    from concurrent import futures
+
+    seen: list[int] = []
+    real = futures.ProcessPoolExecutor
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            seen.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(futures, "ProcessPoolExecutor", Recording)
+    for i in range(80):
+        write(f"pkg{i}/server.py", EXAMPLE.read_text(encoding="utf-8"))
+    code, _, _ = run("check", "--no-cache", "--jobs", "400", ".")
+    assert code == 1
+    assert seen and max(seen) <= (os.cpu_count() or 1)

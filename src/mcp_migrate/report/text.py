@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from ..model import FileResult, Finding, FixSafety, Severity
@@ -19,6 +20,15 @@ class Painter:
         return f"{_STYLES[style]}{text}{_RESET}" if self.color else text
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Control characters shown escaped: a file named `a\n::error::x.py` must not start a
+    line of its own (a GitHub Actions workflow command) or move the terminal's cursor."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe_fixes: bool, color: bool) -> str:
     paint = Painter(color)
     lines: list[str] = []
@@ -29,12 +39,12 @@ def render(results: list[FileResult], findings: list[Finding], mode: str, unsafe
         if finding.fix is not None and (finding.fix.safety is FixSafety.SAFE or unsafe_fixes):
             marker = paint("fix", "[*]") + " "
         code_style = "code" if finding.severity is Severity.ERROR else "warn"
-        location = paint("path", f"{finding.path}:{finding.span.line}:{finding.span.column}:")
-        lines.append(f"{location} {paint(code_style, finding.code)} {marker}{finding.message}")
+        location = paint("path", f"{printable(finding.path)}:{finding.span.line}:{finding.span.column}:")
+        lines.append(f"{location} {paint(code_style, finding.code)} {marker}{printable(finding.message)}")
     for result in results:
         for error in result.errors:
             label = paint("warn", "warning:") if error.warning else paint("code", "error:")
-            lines.append(f"{paint('path', error.path + ':')} {label} {error.message}")
+            lines.append(f"{paint('path', printable(error.path) + ':')} {label} {printable(error.message)}")
     if mode != "diff":
         lines.extend(_migration(findings, paint))
     lines.extend(_summary(Summary.of(results, findings), mode, unsafe_fixes, paint))
@@ -62,7 +72,7 @@ def _migration(findings: list[Finding], paint: Painter) -> list[str]:
             if codes:
                 listed = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(codes.items()))
                 parts.append(f"{paint(style, label)}: {listed}")
-        out.append(f"  {paint('path', path)}: {'; '.join(parts)}")
+        out.append(f"  {paint('path', printable(path))}: {'; '.join(parts)}")
     if len(by_file) > _MAX_SUMMARY_FILES:
         out.append(f"  ... and {_plural(len(by_file) - _MAX_SUMMARY_FILES, 'more file')}")
     out.append("")

@@ -80,7 +80,7 @@ def validate_selectors(selectors: Iterable[str], option: str) -> list[str]:
     for raw in selectors:
         selector = raw.strip().upper()
         if not selector:
-            continue
+            raise UsageError(f"{option}: an empty selector (a code such as MCP101, a prefix such as MCP1, or ALL)")
         if not any(_matches(code, selector) for code in codes):
             raise UsageError(f"{option}: {raw.strip()!r} matches no rule (see `mcp-migrate rules`)")
         cleaned.append(selector)

@@ -570,7 +570,7 @@ def test_compatible_fixes_apply_together() -> None:
     [
         (SERVER.encode(), "utf-8", "\n"),
         (SERVER.replace("\n", "\r\n").encode(), "utf-8", "\r\n"),
-        (SERVER.replace("\n", "\r").encode(), "utf-8", "\r"),
+        (SERVER.replace("\n", "\r").encode(), "utf-8", "\n"),  # CR-only: analysed as LF, written as CR
         (codecs.BOM_UTF8 + SERVER.encode(), "utf-8-sig", "\n"),
         ("# coding: latin-1\nx = '\xe9'\n".encode("latin-1"), "iso-8859-1", "\n"),
         ("x = '\u20ac'".encode(), "utf-8", "\n"),  # no line break at all
@@ -582,6 +582,7 @@ def test_decode_round_trips_bytes(raw: bytes, encoding: str, newline: str) -> No
     assert text.encoding == encoding
     assert text.newline == newline
     assert not text.text.startswith("\ufeff")
+    assert text.cr_only == (b"\r" in raw and b"\n" not in raw)
     assert text.encode(text.text) == raw
 
 

@@ -227,3 +227,28 @@ def test_jobs_beyond_the_cores_are_not_forked(run: Run, monkeypatch: pytest.Monk
     code, _, _ = run("check", "--no-cache", "--jobs", "400", ".")
     assert code == 1
     assert seen and max(seen) <= (os.cpu_count() or 1)
+
+
+def test_cr_only_line_endings_are_checked_fixed_and_kept(run: Run) -> None:
+    """#8: CR-only files (valid Python) got positions a line off and fixes that broke them;
+    the prefilter's line-anchored gate did not even see the import."""
+    raw = EXAMPLE.read_text(encoding="utf-8").replace("\n", "\r").encode()
+    path = Path("server.py")
+    path.write_bytes(raw)
+    _, out, _ = run("check", "server.py")
+    assert "server.py:8:7: MCP101" in out
+    run("fix", "server.py")
+    fixed = path.read_bytes()
+    assert b"\n" not in fixed and b"stateless_http=True" in fixed
+    compile(fixed.decode(), "server.py", "exec")
+
+
+def test_yaml_line_separators_do_not_shift_positions_or_end_the_run(run: Run) -> None:
+    """#8: PyYAML breaks lines at U+2028 (and NEL, U+2029); positions came out a line off, or
+    an IndexError ended the run."""
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n# c\u2028# d\u2028# e\nspec: {sessionAffinity: ClientIP}"
+    )
+    write("svc.yaml", text)
+    code, out, _ = run("check", "svc.yaml")
+    assert code == 1 and "svc.yaml:6:8: MCP301" in out

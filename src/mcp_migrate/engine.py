@@ -25,7 +25,7 @@ from .discovery import SourcePath, matches_glob
 from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
 from .errors import ParseError
 from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Severity, Span
-from .source import LineIndex, SourceText, decode
+from .source import LineIndex, SourceText, as_lines, decode
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -182,7 +182,7 @@ def process(source: SourcePath, job: Job) -> FileResult:
     indexer = lang.indexer(source.language)
     absolute = os.path.abspath(source.file)
     forced = indexer is not None and indexer.relevant(absolute)
-    active = _prefilter(selected, lang.family(source.language), raw, forced)
+    active = _prefilter(selected, lang.family(source.language), as_lines(raw), forced)
     if not active:
         return result  # the prefilter: most files end here, unparsed
     path = source.path

@@ -21,8 +21,13 @@ class SourceText:
     text: str
     encoding: str  # a codec name; "utf-8-sig" keeps the BOM on write
     newline: str  # the file's first line ending, used for inserted lines
+    # Old Mac line endings (CR only, no LF anywhere): analysed as LF, which every parser and
+    # position here expects, and written back as CR.
+    cr_only: bool = False
 
     def encode(self, text: str) -> bytes:
+        if self.cr_only:
+            text = text.replace("\n", "\r")
         return text.encode(self.encoding)
 
 
@@ -35,8 +40,15 @@ def decode(raw: bytes, language: str) -> SourceText:
     if encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     text = raw.decode(encoding)
+    if "\r" in text and "\n" not in text:
+        return SourceText(text=text.replace("\r", "\n"), encoding=encoding, newline="\n", cr_only=True)
     match = _LINE_BREAK.search(text)
     return SourceText(text=text, encoding=encoding, newline=match.group() if match else "\n")
+
+
+def as_lines(raw: bytes) -> bytes:
+    """The bytes the prefilter's line-anchored patterns see: CR-only files as LF."""
+    return raw.replace(b"\r", b"\n") if b"\r" in raw and b"\n" not in raw else raw
 
 
 class LineIndex:
@@ -57,7 +69,9 @@ class LineIndex:
         return self.starts[bisect.bisect_right(self.starts, offset) - 1]
 
     def line_text(self, line: int) -> str:
-        """The line without its line break."""
+        """The line without its line break ("" for a line the text does not have)."""
+        if not 1 <= line <= len(self.starts):
+            return ""
         start = self.starts[line - 1]
         end = self.starts[line] if line < len(self.starts) else len(self.text)
         return self.text[start:end].rstrip("\r\n")

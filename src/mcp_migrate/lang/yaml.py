@@ -130,10 +130,12 @@ class YamlFile:
 
     # -- positions ---------------------------------------------------------------------------
     def span(self, node: Node, end: Node | None = None) -> Span:
-        start = node.start_mark
+        # From offsets, not PyYAML's line numbers: it also breaks lines at NEL, U+2028 and
+        # U+2029, which editors and this index (CR, LF, CRLF) do not.
+        line, column = self.lines.position(node.start_mark.index)
         stop = self.content_end(end or node)
         end_line, end_col = self.lines.position(stop)
-        return Span(start.line + 1, start.column + 1, end_line, end_col + 1)
+        return Span(line, column + 1, end_line, end_col + 1)
 
     def content_end(self, node: Node) -> int:
         """Offset just after the last character that belongs to the node (not the blank

@@ -252,3 +252,51 @@ def test_yaml_line_separators_do_not_shift_positions_or_end_the_run(run: Run) ->
     write("svc.yaml", text)
     code, out, _ = run("check", "svc.yaml")
     assert code == 1 and "svc.yaml:6:8: MCP301" in out
+
+
+DEEP_BRACKETS = "import mcp\nfrom mcp.server.fastmcp import FastMCP\nx = " + "[" * 2000 + "]" * 2000 + "\n"
+LONG_CHAIN = "import mcp\nfrom mcp.server.fastmcp import FastMCP\nx = " + " + ".join(["1"] * 8000) + "\n"
+
+
+@pytest.mark.parametrize(("text", "reason"), [(DEEP_BRACKETS, "brackets nested 2000 deep"), (LONG_CHAIN, "too deep")])
+def test_nesting_that_crashes_libcst_is_reported_not_parsed(run: Run, text: str, reason: str) -> None:
+    """#4/#5: 2,000 nested `[` segfaulted libcst (exit 139, no message); an 8,000-term sum took
+    24 s and then crashed it. CPython refuses both; they are named and skipped."""
+    write("deep.py", text)
+    write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    started = time.monotonic()
+    code, out, err = run("check", "--no-cache", ".")
+    assert code == 1, err
+    assert "deep.py: error: cannot parse:" in out and reason in out
+    assert "server.py:8:7: MCP101" in out
+    assert time.monotonic() - started < 20
+
+
+def test_files_over_the_size_budget_are_named_and_skipped(run: Run) -> None:
+    write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    code, out, _ = run("check", "--file-size-limit", "0.0001", "server.py")
+    assert code == 1 and "skipped:" in out and "file-size-limit" in out and "MCP101" not in out
+
+
+def test_a_file_over_the_time_budget_is_named_and_skipped(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#5: no per-file budget; a file whose analysis runs on is now stopped and named."""
+    from mcp_migrate import engine
+
+    real = engine._diagnose
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_diagnose", slow)
+    write("server.py", EXAMPLE.read_text(encoding="utf-8"))
+    started = time.monotonic()
+    code, out, _ = run("check", "--no-cache", "--file-time-limit", "0.5", "server.py")
+    assert code == 1 and "took over 0.5 s (file-time-limit)" in out
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x"])
+def test_budgets_must_be_positive_numbers(run: Run, value: str) -> None:
+    code, _, err = run("check", "--file-time-limit", value, ".")
+    assert code == 2 and "greater than 0" in err

@@ -59,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--format", choices=config.FORMATS, help="report format (default: text)")
     common.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     common.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="processes to use (default: all cores)")
+    common.add_argument(
+        "--file-size-limit",
+        type=_limit("--file-size-limit"),
+        metavar="MB",
+        help="skip (and name) files bigger than this (default: 10)",
+    )
+    common.add_argument(
+        "--file-time-limit",
+        type=_limit("--file-time-limit"),
+        metavar="SECONDS",
+        help="skip (and name) a file whose analysis takes longer (default: 30)",
+    )
     common.add_argument("--no-progress", action="store_true", default=None, help="never show a progress bar")
     common.add_argument("--config", metavar="FILE", help="read settings from FILE instead of the nearest config")
     common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
@@ -112,6 +124,16 @@ def _positive_int(value: str) -> int:
         return config.check_jobs(int(value), "--jobs")
     except (ValueError, UsageError):
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}") from None
+
+
+def _limit(option: str) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            return config.check_limit(float(value), option)
+        except (ValueError, UsageError):
+            raise argparse.ArgumentTypeError(f"must be a number greater than 0, not {value!r}") from None
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,7 +235,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["ignore"] = settings.ignore + tuple(code for value in args.ignore for code in value.split(","))
     if args.exclude:
         overrides["exclude"] = settings.exclude + tuple(args.exclude)
-    for option in ("format", "output", "jobs"):
+    for option in ("format", "output", "jobs", "file_size_limit", "file_time_limit"):
         if getattr(args, option) is not None:
             overrides[option] = getattr(args, option)
     if args.no_progress:
@@ -256,7 +278,13 @@ def _lint(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     job = engine.Job(
-        tuple(r.code for r in selected), mode, settings.unsafe_fixes, settings.per_file_ignores, settings.fix_tests
+        tuple(r.code for r in selected),
+        mode,
+        settings.unsafe_fixes,
+        settings.per_file_ignores,
+        settings.fix_tests,
+        int(settings.file_size_limit * 1_000_000),
+        settings.file_time_limit,
     )
     cache = _cache(args, job, len(sources))
     with _open_output(settings.output, sources) as out:  # a bad --output fails before any file is fixed

@@ -30,11 +30,25 @@ class Settings:
     unsafe_fixes: bool = False
     fix_tests: bool = False  # fix test code too (by default its findings are advisory and left alone)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes or prefixes)
+    # Per-file budgets: a bigger file, or one whose analysis takes longer, is reported by name
+    # and skipped, and the run goes on (a generated 20 MB module, a quadratic expression).
+    file_size_limit: float = 10.0  # megabytes
+    file_time_limit: float = 30.0  # seconds
     source: str | None = None  # the config file the settings came from
 
 
 _LIST_KEYS = {"select", "ignore", "exclude"}
-_KEYS = _LIST_KEYS | {"format", "output", "jobs", "no-progress", "unsafe-fixes", "fix-tests", "per-file-ignores"}
+_KEYS = _LIST_KEYS | {
+    "format",
+    "output",
+    "jobs",
+    "no-progress",
+    "unsafe-fixes",
+    "fix-tests",
+    "per-file-ignores",
+    "file-size-limit",
+    "file-time-limit",
+}
 
 
 def find_config(start: Path) -> Path | None:
@@ -97,6 +111,8 @@ def from_mapping(table: dict[str, Any], where: str, base: Settings) -> Settings:
             changes["output"] = value
         elif key == "jobs":
             changes["jobs"] = check_jobs(value, f"{where}: 'jobs'")
+        elif key in ("file-size-limit", "file-time-limit"):
+            changes[key.replace("-", "_")] = check_limit(value, f"{where}: {raw_key!r}")
         elif key == "no-progress":
             changes["progress"] = not _bool(value, where, raw_key)
         elif key == "unsafe-fixes":
@@ -124,6 +140,12 @@ def check_jobs(value: object, where: str) -> int:
     return value
 
 
+def check_limit(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise UsageError(f"{where} must be a number greater than 0, not {value!r}")
+    return float(value)
+
+
 def _bool(value: object, where: str, key: str) -> bool:
     if not isinstance(value, bool):
         raise UsageError(f"{where}: {key!r} must be true or false")
@@ -143,6 +165,8 @@ def show(settings: Settings) -> str:
         ("no-progress", not settings.progress),
         ("unsafe-fixes", settings.unsafe_fixes),
         ("fix-tests", settings.fix_tests),
+        ("file-size-limit", settings.file_size_limit),
+        ("file-time-limit", settings.file_time_limit),
     ):
         lines.append(f"{key} = {_toml(value)}")
     lines.append("")
@@ -154,7 +178,7 @@ def show(settings: Settings) -> str:
 def _toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -47,6 +48,8 @@ class Job:
     unsafe_fixes: bool = False
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, selectors)
     fix_tests: bool = False  # test code's findings are advisory and never fixed unless asked
+    max_bytes: int = 10_000_000  # a bigger file is skipped, by name
+    max_seconds: float = 30.0  # a file whose analysis takes longer is skipped, by name
 
 
 UNUSED_SUPPRESSION = "MCP001"  # computed here, from what the other rules reported
@@ -185,6 +188,62 @@ def process(source: SourcePath, job: Job) -> FileResult:
     active = _prefilter(selected, lang.family(source.language), as_lines(raw), forced)
     if not active:
         return result  # the prefilter: most files end here, unparsed
+    if len(raw) > job.max_bytes:
+        message = f"skipped: {len(raw):,} bytes, over the {job.max_bytes / 1e6:g} MB budget (file-size-limit)"
+        result.errors.append(FileError(source.display, message))
+        return result
+    with _time_budget(job.max_seconds):
+        try:
+            return _analyse(result, source, raw, job, active, selected, indexer, absolute, stamp)
+        except _OverBudget:
+            skipped = FileResult(source.display)
+            message = f"skipped: analysing it took over {job.max_seconds:g} s (file-time-limit)"
+            skipped.errors.append(FileError(source.display, message))
+            return skipped
+
+
+class _OverBudget(BaseException):
+    """The file's time budget ran out (a BaseException: rule code's `except Exception` lets it by)."""
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise _OverBudget in the analysis of one file after `seconds` (Unix, main thread; each
+    pool worker runs files in its main thread)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _budget_stop() -> None:
+    """Before a write: a file is written whole or not at all, whatever the clock says."""
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _analyse(
+    result: FileResult,
+    source: SourcePath,
+    raw: bytes,
+    job: Job,
+    active: list[Rule],
+    selected: frozenset[str],
+    indexer: Any,
+    absolute: str,
+    stamp: list[tuple[int, int]],
+) -> FileResult:
+    """Parse, run the rules, fix: the part of a file's processing under its time budget."""
     path = source.path
     from .sdk.projects import is_sdk_source  # after the prefilter: most runs never need it
 
@@ -383,6 +442,7 @@ def _fix(
     result.diff = unified_diff(source.display, original, current)
     if job.mode is Mode.FIX:
         try:
+            _budget_stop()
             if _parent_gone():
                 raise OSError(errno.ECANCELED, "the run was stopped")
             if is_read_only(source.path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +29,55 @@ N = TypeVar("N", bound=cst.CSTNode)
 T = TypeVar("T")
 
 
+# CPython refuses brackets nested deeper than this ("too many nested parentheses"); libcst's
+# native parser accepts more and overflows its stack (a segfault, no message) near 1,100.
+MAX_NESTING = 200
+_BRACKET = re.compile(r"[\[\](){}]")
+
+
+# A chain of 8,000 `1 + 1 + ...` takes libcst 24 s and then crashes the process; 3,000 take
+# 1.6 s. Such depth needs tens of kilobytes, so only bigger files are measured (with CPython's
+# own parser, which is fast and safe).
+MAX_SYNTAX_DEPTH = 3000
+_DEEP_ENOUGH_TO_CHECK = 12_000
+
+
+def _syntax_depth(text: str) -> int:
+    """The deepest nesting of CPython's syntax tree: 0 when CPython finds a syntax error (libcst
+    then reports it itself), unbounded when CPython gives up on the depth (RecursionError)."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return 0
+    except (RecursionError, MemoryError):
+        return sys.maxsize
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def parse(text: str) -> cst.Module:
+    if "(((" in text or "[[[" in text or "{{{" in text:  # deep nesting needs runs of openers
+        depth = deepest = 0
+        for match in _BRACKET.finditer(text):
+            depth += 1 if match.group() in "([{" else -1
+            deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            raise ParseError(f"brackets nested {deepest} deep, more than CPython accepts ({MAX_NESTING}): not parsed")
+    if len(text) > _DEEP_ENOUGH_TO_CHECK:
+        depth = _syntax_depth(text)
+        if depth > MAX_SYNTAX_DEPTH:
+            shown = "too deep for CPython" if depth == sys.maxsize else f"{depth} deep"
+            raise ParseError(
+                f"an expression nested {shown} (libcst's parser takes quadratic time on it and then "
+                f"overflows its stack; the limit is {MAX_SYNTAX_DEPTH}): not parsed"
+            )
     try:
         with _parser_built_nodes():
             return cst.parse_module(text)

@@ -315,7 +315,8 @@ def _cache(args: argparse.Namespace, job: engine.Job, files: int) -> Cache | Non
         return None
     from .cache import Cache, default_dir
 
-    return Cache(Path(args.cache_dir) if args.cache_dir else default_dir(), (job.codes, job.per_file_ignores))
+    key = (job.codes, job.per_file_ignores, job.fix_tests, job.max_bytes, job.max_seconds)
+    return Cache(Path(args.cache_dir) if args.cache_dir else default_dir(), key)
 
 
 def _report(results: list[FileResult], findings: list[Finding], mode: str, settings: Settings, color: bool) -> str:

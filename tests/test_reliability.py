@@ -3,12 +3,15 @@ hung it, or damaged a file."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -300,3 +303,69 @@ def test_a_file_over_the_time_budget_is_named_and_skipped(run: Run, monkeypatch:
 def test_budgets_must_be_positive_numbers(run: Run, value: str) -> None:
     code, _, err = run("check", "--file-time-limit", value, ".")
     assert code == 2 and "greater than 0" in err
+
+
+# -- hostile servers for verify (#6) ------------------------------------------------------------
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    mode = "trickle"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        if self.mode == "keepalive":
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b'event: message\ndata: {"jsonrpc": "2.0", "id": 1, "result": {}}\n\n')
+            self.wfile.flush()
+            with contextlib.suppress(OSError):
+                while True:  # keep-alive comments, forever
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            if self.mode == "trickle":
+                for _ in range(600):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.02)
+            else:  # huge
+                block = b" " * (1 << 20)
+                for _ in range(100):
+                    self.wfile.write(block)
+
+
+@pytest.mark.parametrize("mode", ["trickle", "keepalive", "huge"])
+def test_verify_reads_an_answer_within_its_deadline_and_cap(mode: str) -> None:
+    """#6: a body trickled at one byte a time, an endless SSE keep-alive and a 100 MB body each
+    ran verify past 150 s (and 865 MB); the socket timeout restarted with every byte."""
+    from mcp_migrate.verify import wire
+
+    handler = type("Handler", (_Hostile,), {"mode": mode})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        reply = wire.Wire(timeout=1.0, headers={}).post(f"http://127.0.0.1:{server.server_port}/mcp", {"id": 1})
+        assert time.monotonic() - started < 5
+        assert len(reply.body) <= wire.MAX_BODY
+        if mode == "keepalive":
+            assert reply.response(1) is not None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_verify_shows_a_servers_control_bytes_escaped() -> None:
+    from mcp_migrate.verify import Check, Report
+    from mcp_migrate.verify.report import text
+
+    report = Report(urls=["http://x/mcp"], checks=[Check("initialize", "fail", "answered \x1b[2J\n::error::x")])
+    shown = text(report)
+    assert "\x1b" not in shown and "\n::error" not in shown

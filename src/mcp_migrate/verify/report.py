@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..report.text import printable
 from . import Report
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
@@ -12,10 +13,10 @@ _MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 def text(report: Report) -> str:
     lines = [f"verify {', '.join(report.urls)}"]
     for url, reason in report.unreachable.items():
-        lines.append(f"  UNREACHABLE {url}: {reason}")
+        lines.append(f"  UNREACHABLE {printable(url)}: {printable(reason)}")
     width = max((len(c.name) for c in report.checks), default=0)
     for check in report.checks:
-        lines.append(f"  {_MARK[check.status]} {check.name.ljust(width)}  {check.evidence}")
+        lines.append(f"  {_MARK[check.status]} {check.name.ljust(width)}  {printable(check.evidence)}")
     failed = [c for c in report.checks if c.status == "fail"]
     if report.unreachable:
         lines.append("Result: UNREACHABLE")

@@ -7,6 +7,7 @@ import http.client
 import json
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ class Wire:
         try:
             response = urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
-            body = _read(exc) if read_body or exc.code >= 400 else b""
+            body = _read(exc, self.timeout) if read_body or exc.code >= 400 else b""
             return Reply(exc.code, exc.headers, body, _messages(_type(exc.headers), body))
         except urllib.error.URLError as exc:
             raise Unreachable(_reason(exc.reason)) from None
@@ -112,15 +113,37 @@ class Wire:
         except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as exc:
             raise Unreachable(_reason(exc)) from None
         with response:
-            body = _read(response) if read_body else b""
+            body = _read(response, self.timeout) if read_body else b""
             return Reply(response.status, response.headers, body, _messages(_type(response.headers), body))
 
 
-def _read(response: Any) -> bytes:
+MAX_BODY = 8 * 1024 * 1024  # bytes of one answer that are read at most
+_CHUNK = 64 * 1024
+
+
+def _read(response: Any, timeout: float = 10.0) -> bytes:
+    """An answer's body within `timeout` seconds overall (the socket's own timeout restarts
+    with every byte, so a trickle or an endless keep-alive stream would never end) and at most
+    MAX_BODY bytes; an event stream stops at its first JSON-RPC response."""
+    deadline = time.monotonic() + timeout
+    stream = _type(response.headers) == "text/event-stream"
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return bytes(response.read())
+        while size < MAX_BODY and time.monotonic() < deadline:
+            reader = getattr(response, "read1", None)
+            chunk = reader(_CHUNK) if reader is not None else response.read(_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if stream and b"\n\n" in chunk:
+                body = b"".join(chunks)
+                if any("result" in m or "error" in m for m in _messages("text/event-stream", body)):
+                    break
     except (TimeoutError, http.client.HTTPException, OSError):
-        return b""
+        pass
+    return b"".join(chunks)[:MAX_BODY]
 
 
 def _type(headers: Message) -> str:

@@ -260,10 +260,13 @@ def _analyse(
     try:
         parsed = language.parse(text.text, text.newline, path)
     except ParseError as exc:
-        if language.parse_partial is None:
-            result.errors.append(FileError(source.display, f"cannot parse: {exc}"))
+        try:
+            if language.parse_partial is None:
+                raise
+            parsed, partial = language.parse_partial(text.text, text.newline, path), True
+        except ParseError as final:
+            result.errors.append(FileError(source.display, f"cannot parse: {final}"))
             return result
-        parsed, partial = language.parse_partial(text.text, text.newline, path), True
         result.errors.append(_partial_parse(source, parsed, exc, active, lang.family(source.language)))
     try:
         diagnostics = _diagnose(language, parsed, active, selected, advisory=in_tests and not job.fix_tests)

@@ -10,6 +10,7 @@ a block-scoped declaration that happens to share the name is not.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
@@ -75,6 +76,7 @@ class TsModule:
         self._origins: dict[tuple[str, str], tuple[str, str]] = {}
         self.dialect = dialect
         self.lines = LineIndex(text)
+        _check_nesting(text)
         self._bytes = text.encode("utf-8")
         self.tree = _parser(dialect).parse(self._bytes)
         self.root = self.tree.root_node
@@ -348,6 +350,22 @@ class TsModule:
 _WRAPPERS = frozenset(
     {"parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression", "type_assertion"}
 )
+
+
+# Deeper bracket nesting than any real program has: the analyses walk the tree recursively.
+MAX_NESTING = 400
+_BRACKET = re.compile(r"[\[\](){}]")
+
+
+def _check_nesting(text: str) -> None:
+    if "(((" not in text and "[[[" not in text and "{{{" not in text:
+        return
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise ParseError(f"brackets nested {deepest} deep (more than {MAX_NESTING}): not analysed")
 
 
 def unwrap(node: Node | None) -> Node | None:

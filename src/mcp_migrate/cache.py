@@ -158,6 +158,11 @@ def _encode(result: FileResult) -> list[Any] | None:
 
 def _decode(path: str, data: list[Any]) -> FileResult:
     findings, errors = data
+    from .rules import all_rules
+
+    known = {rule.code for rule in all_rules()}
+    if any(entry[0] not in known for entry in findings):  # a hand-edited or foreign entry: a miss
+        raise KeyError("unknown rule code in a cache entry")
     return FileResult(
         path,
         [

@@ -395,18 +395,19 @@ def test_verify_shows_a_servers_control_bytes_escaped() -> None:
     assert "\x1b" not in shown and "\n::error" not in shown
 
 
-def test_a_cache_entry_with_an_unknown_rule_code_is_a_miss(run: Run) -> None:
+def test_a_cache_entry_with_an_unknown_rule_code_is_a_miss(run: Run, tmp_path: Path) -> None:
     """#11: a cache entry naming a code no rule has crashed `--format sarif`."""
-    past = time.time() - 3600  # files changed just now are not cached (racy)
+    cache = tmp_path.parent / f"{tmp_path.name}-cache"
+    past = time.time() - 3600  # files (and folders) changed just now are not cached (racy)
     for i in range(40):  # enough files for the cache to be used (CACHE_MIN_FILES)
         write(f"pkg{i}/server.py", EXAMPLE.read_text(encoding="utf-8"))
     for path in [Path("."), *Path(".").rglob("*")]:
         os.utime(path, (past, past))
-    run("check", "--cache-dir", "cache", ".")
-    [store] = [p for p in Path("cache").rglob("*") if p.is_file()]
+    run("check", "--cache-dir", str(cache), ".")
+    [store] = [p for p in cache.rglob("*.json")]
     data = store.read_bytes()
     assert b'"MCP101"' in data
     store.write_bytes(data.replace(b'"MCP101"', b'"MCP999"'))
-    code, out, err = run("check", "--cache-dir", "cache", "--format", "sarif", ".")
+    code, out, err = run("check", "--cache-dir", str(cache), "--format", "sarif", ".")
     assert code == 1, err
     assert '"ruleId": "MCP101"' in out and "MCP999" not in out

@@ -68,7 +68,11 @@ def _expand(value: str, inputs: dict[str, str]) -> str:
 
 
 def run_step(
-    step: dict[str, Any], cwd: Path, inputs: dict[str, str] | None = None, path_prefix: Path | None = None
+    step: dict[str, Any],
+    cwd: Path,
+    inputs: dict[str, str] | None = None,
+    path_prefix: Path | None = None,
+    summary: Path | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     """Run one `run:` step; returns the process and what it wrote to GITHUB_OUTPUT."""
     assert step["shell"] == "bash"
@@ -81,6 +85,8 @@ def run_step(
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MCP_MIGRATE", "GITHUB_"))}
     env.update(PATH=path, GITHUB_OUTPUT=str(github_output), NO_COLOR="1")
+    if summary is not None:
+        env["GITHUB_STEP_SUMMARY"] = str(summary)
     env.update({key: _expand(str(value), inputs or {}) for key, value in step.get("env", {}).items()})
     process = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -231,3 +237,17 @@ def test_inputs_are_data_not_shell(tmp_path: Path) -> None:
     process, _ = run_step(step, work, inputs)
     assert process.returncode == 2, process.stdout + process.stderr  # mcp-migrate: no such file
     assert not list(work.glob("pwned*")) and not list(tmp_path.glob("pwned*"))
+
+
+@needs_bash
+def test_check_step_appends_the_migration_summary_to_the_job_summary(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    write(work / "server.py", STATEFUL_SERVER)
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    [step] = _check_run_steps()
+    process, _ = run_step(step, work, summary=summary)
+    assert process.returncode == 1, process.stdout + process.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n## mcp-migrate\n")
+    assert "| file | blocks a stateless deploy | advisory |" in text and "MCP101" in text

@@ -338,6 +338,10 @@ def _report(results: list[FileResult], findings: list[Finding], mode: str, setti
         from .report import gitlab
 
         return gitlab.render(results, findings)
+    if fmt == "markdown":
+        from .report import markdown
+
+        return markdown.render(results, findings, mode, settings.unsafe_fixes)
     from .report import text as plain
 
     return plain.render(results, findings, mode, settings.unsafe_fixes, color)

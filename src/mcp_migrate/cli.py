@@ -78,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="neither read nor write the results cache (also MCP_MIGRATE_NO_CACHE=1)"
     )
     common.add_argument(
-        "--cache-dir", metavar="DIR", help="where the results cache lives (default: MCP_MIGRATE_CACHE_DIR or ~/.cache)"
+        "--cache-dir",
+        metavar="DIR",
+        help="where the results cache lives (default: $MCP_MIGRATE_CACHE_DIR, else $XDG_CACHE_HOME/mcp-migrate, "
+        "else ~/.cache/mcp-migrate)",
     )
 
     check = commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")

@@ -12,6 +12,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
+from pathlib import Path
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -75,3 +76,28 @@ class LineIndex:
         start = self.starts[line - 1]
         end = self.starts[line] if line < len(self.starts) else len(self.text)
         return self.text[start:end].rstrip("\r\n")
+
+
+_BRACKET = re.compile(r"[\[\](){}]")
+
+
+def bracket_depth(text: str) -> int:
+    """How deep brackets nest (strings and comments counted too: a bound, not a parse). Deep
+    nesting needs runs of openers, so most texts are answered by one substring test."""
+    if "(((" not in text and "[[[" not in text and "{{{" not in text:
+        return 0
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(mtime_ns, size) of a file, (0, 0) when it cannot be read: a cache key for what was
+    read from it."""
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)

@@ -21,7 +21,7 @@ import libcst as cst
 
 from ..errors import ParseError
 from ..model import Edit, Span
-from ..source import LineIndex
+from ..source import LineIndex, bracket_depth
 from .python_names import Names
 from .python_tree import Index, Positions, Range
 
@@ -32,7 +32,6 @@ T = TypeVar("T")
 # CPython refuses brackets nested deeper than this ("too many nested parentheses"); libcst's
 # native parser accepts more and overflows its stack (a segfault, no message) near 1,100.
 MAX_NESTING = 200
-_BRACKET = re.compile(r"[\[\](){}]")
 
 
 # A chain of 8,000 `1 + 1 + ...` takes libcst 24 s and then crashes the process; 3,000 take
@@ -63,13 +62,9 @@ def _syntax_depth(text: str) -> int:
 
 
 def parse(text: str) -> cst.Module:
-    if "(((" in text or "[[[" in text or "{{{" in text:  # deep nesting needs runs of openers
-        depth = deepest = 0
-        for match in _BRACKET.finditer(text):
-            depth += 1 if match.group() in "([{" else -1
-            deepest = max(deepest, depth)
-        if deepest > MAX_NESTING:
-            raise ParseError(f"brackets nested {deepest} deep, more than CPython accepts ({MAX_NESTING}): not parsed")
+    deepest = bracket_depth(text)
+    if deepest > MAX_NESTING:
+        raise ParseError(f"brackets nested {deepest} deep, more than CPython accepts ({MAX_NESTING}): not parsed")
     if len(text) > _DEEP_ENOUGH_TO_CHECK:
         depth = _syntax_depth(text)
         if depth > MAX_SYNTAX_DEPTH:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParseError
+from ..source import file_stamp
 
 _MAX_DEPTH = 12  # folders walked up to find a tsconfig.json
 _MAX_EXTENDS = 4
@@ -37,7 +38,7 @@ def aliases_for(folder: Path) -> PathAliases | None:
     for candidate in (folder, *folder.parents)[:_MAX_DEPTH]:
         config = candidate / "tsconfig.json"
         if config.is_file():
-            return _aliases(config, _stamp(config))
+            return _aliases(config, file_stamp(config))
     return None
 
 
@@ -65,14 +66,6 @@ def _match(pattern: str, specifier: str) -> str | None:
     if specifier.startswith(prefix) and specifier.endswith(suffix) and len(specifier) >= len(prefix) + len(suffix):
         return specifier[len(prefix) : len(specifier) - len(suffix)]
     return None
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=64)

@@ -10,7 +10,6 @@ a block-scoped declaration that happens to share the name is not.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
@@ -23,7 +22,7 @@ import tree_sitter_typescript
 
 from ..errors import ParseError
 from ..model import Edit, Span
-from ..source import LineIndex
+from ..source import LineIndex, bracket_depth
 from .tsconfig import PathAliases, aliases_for, resolve_alias
 
 Node = tree_sitter.Node
@@ -354,16 +353,10 @@ _WRAPPERS = frozenset(
 
 # Deeper bracket nesting than any real program has: the analyses walk the tree recursively.
 MAX_NESTING = 400
-_BRACKET = re.compile(r"[\[\](){}]")
 
 
 def _check_nesting(text: str) -> None:
-    if "(((" not in text and "[[[" not in text and "{{{" not in text:
-        return
-    depth = deepest = 0
-    for match in _BRACKET.finditer(text):
-        depth += 1 if match.group() in "([{" else -1
-        deepest = max(deepest, depth)
+    deepest = bracket_depth(text)
     if deepest > MAX_NESTING:
         raise ParseError(f"brackets nested {deepest} deep (more than {MAX_NESTING}): not analysed")
 

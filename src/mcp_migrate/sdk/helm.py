@@ -17,6 +17,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ..source import file_stamp
+
 _MAX_CHART_DEPTH = 6  # templates/ nest a little (templates/ingress/route.yaml)
 _MAX_OVERLAY_DEPTH = 3
 _SKIPPED = frozenset({"templates", "charts", "node_modules", ".git", "crds", "tests"})
@@ -75,21 +77,13 @@ def values_at(root: Path, dotted: str) -> list[ValuesEntry]:
     """What every values file of the chart sets at `.Values.a.b` (given as `a.b`)."""
     found = []
     for path in values_files(root):
-        document = _document(path, _stamp(path))
+        document = _document(path, file_stamp(path))
         node = document
         for part in dotted.split("."):
             node = _child(node, part) if node is not None else None
         if node is not None:
             found.append(ValuesEntry(path, node.start_mark.line + 1, node))
     return found
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=256)

@@ -33,6 +33,7 @@ from ._rewrite import (
     _reindent,
     _stateless_construction,
     _stores_into,
+    server_of,
 )
 
 
@@ -120,7 +121,7 @@ def rewrite_fetch(plan: _Plan, handler: FetchHandler, transport: Transport) -> N
             continue
         connect = _connect_call(module, child, handler.name)
         if connect is not None:
-            server, server_init = _server(module, handler, connect)
+            server, server_init = server_of(module, handler.function, connect)
             continue
         if _drops(module, child, handler.name, containers):
             continue
@@ -194,24 +195,6 @@ def _drops(module: TsModule, statement: Node, name: str, containers: set[str]) -
         return False
     body = right.child_by_field_name("body") if right.type in ("arrow_function", "function_expression") else None
     return body is not None and _only_forgets(module, body, name, containers)
-
-
-def _server(module: TsModule, handler: FetchHandler, target: Node) -> tuple[str, str | None]:
-    target = unwrap(target) or target
-    if target.type in ("call_expression", "new_expression", "await_expression"):
-        return ("server", module.source(target))
-    if target.type == "identifier":
-        name = module.source(target)
-        for declarator in module.descendants(handler.function, "variable_declarator"):
-            declared = declarator.child_by_field_name("name")
-            value = unwrap(declarator.child_by_field_name("value"))
-            made = value is not None and value.type in ("call_expression", "new_expression", "await_expression")
-            if declared is not None and module.source(declared) == name and made:
-                return (name, None)
-    raise Unsupported(
-        f"the fetch handler connects `{module.source(target)}`, which is not created per request: a stateless "
-        "handler needs a fresh server for every request (build it in a factory function)"
-    )
 
 
 def _fetch_method_guard(plan: _Plan, handler: FetchHandler) -> None:

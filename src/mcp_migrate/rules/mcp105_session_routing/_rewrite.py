@@ -539,7 +539,7 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
             continue  # a hand-minted id sent back: no session any more
         connect = _connect_call(module, child, name)
         if connect is not None:
-            server, server_init = _server_of(module, handler, connect)
+            server, server_init = server_of(module, handler.function, connect)
             continue
         if _calls_method(module, child, name, "handleRequest"):
             handle = None if handled_later else child
@@ -980,7 +980,7 @@ def _connect_call(module: TsModule, statement: Node, transport: str) -> Node | N
     return function.child_by_field_name("object")
 
 
-def _server_of(module: TsModule, handler: _Handler, target: Node) -> tuple[str, str | None]:
+def server_of(module: TsModule, function: Node, target: Node) -> tuple[str, str | None]:
     """(name, initialiser to declare) of the server connected to the transport; only a server
     made for this request will do (a shared instance cannot serve concurrent requests)."""
     target = unwrap(target) or target
@@ -988,8 +988,8 @@ def _server_of(module: TsModule, handler: _Handler, target: Node) -> tuple[str, 
         return ("server", module.source(target))
     if target.type == "identifier":
         name = module.source(target)
-        for declarator in module.descendants(handler.function, "variable_declarator"):
-            if enclosing_function(declarator) != handler.function:
+        for declarator in module.descendants(function, "variable_declarator"):
+            if enclosing_function(declarator) != function:
                 continue
             declared = declarator.child_by_field_name("name")
             value = unwrap(declarator.child_by_field_name("value"))

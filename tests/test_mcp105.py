@@ -591,3 +591,21 @@ def test_inserted_code_follows_the_files_indentation_step() -> None:
     text = _server().replace("    ", "  ")  # the canonical server, two-space indented
     fixed = apply_edits(text, rewrite(_module(text))[0])
     assert "\n  res.on('close', () => {\n    void transport.close();" in fixed
+
+
+def test_session_header_of_a_request_kept_on_this_is_the_handlers() -> None:
+    """Reads rooted at a parameter or at `this` (a per-request object) are the request's; a
+    response fetched by this code or a recorded request is not."""
+    module = _module(
+        """
+import type { IncomingMessage } from 'node:http';
+const transports: Record<string, unknown> = {};
+export class RequestScope {
+  constructor(private readonly req: IncomingMessage) {}
+  transport() {
+    return transports[this.req.headers['mcp-session-id'] as string];
+  }
+}
+"""
+    )
+    assert [r.label for r in session_routing(module)]

@@ -214,10 +214,12 @@ def _from_parameter(module: TsModule, receiver: Node | None) -> bool:
     of an enclosing function (`req`, `c.req`, `ctx`, `request`), directly or through one local
     (`const headers = req.headers`). A recorded request or a response this code fetched is
     someone else's."""
+    if _rooted_at_this(receiver):
+        return True  # `this.req.headers[...]`: a per-request object's own request
     root = _root_identifier(receiver)
     for _ in range(3):
         if root is None:
-            return receiver is not None and unwrap(receiver) is not None and unwrap(receiver).type == "this"  # type: ignore[union-attr]
+            return False
         declaration = module.declaration(root)
         if declaration is None:
             return False  # a module-level name or a global
@@ -230,6 +232,13 @@ def _from_parameter(module: TsModule, receiver: Node | None) -> bool:
             return False
         root = _root_identifier(value)
     return False
+
+
+def _rooted_at_this(node: Node | None) -> bool:
+    node = unwrap(node)
+    while node is not None and node.type in ("member_expression", "subscript_expression", "call_expression"):
+        node = unwrap(node.child_by_field_name("function" if node.type == "call_expression" else "object"))
+    return node is not None and node.type == "this"
 
 
 def _assigned(node: Node) -> bool:

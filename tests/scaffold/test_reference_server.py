@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, EmptyResult, Request, RequestParams, Result, TextContent
 from pydantic import ConfigDict
 from support import requires
-from support.proxy import Cluster, Replica, nginx_binary, round_robin_cluster
+from support.proxy import Cluster, Replica, free_ports, nginx_binary, round_robin_cluster
 from support.redis_server import redis_binary
 
 TASKS = "io.modelcontextprotocol/tasks"
@@ -630,3 +631,96 @@ def test_sqlite_default_store_and_graceful_shutdown(server_tree: Path, tmp_path:
         assert [e["store"] for e in ready] == ["SqliteTaskStore"] * 3
         assert (server_tree / "tasks.db").exists()
         assert set(requests_served(cluster, taskId=final["taskId"])) == set(cluster.addresses) - {stopped.address}
+
+
+# --- under faults (issue #18) -------------------------------------------------------------------
+def test_invalid_arguments_are_refused_before_a_task_exists(cluster: Cluster, redis_url: str) -> None:
+    """`amount_cents: -5` used to create a task that failed and lived 24 h."""
+    import redis as sync_redis
+
+    store = sync_redis.Redis.from_url(redis_database(redis_url, 3))
+    before = len(store.keys("mcp:task:*"))
+    errors: list[MCPError] = []
+
+    async def scenario() -> None:
+        async with connect(cluster.url("/mcp"), "2026-07-28") as caller:
+            try:
+                await caller.call("refund", {"order_id": "ord-bad", "amount_cents": -5})
+            except MCPError as exc:
+                errors.append(exc)
+
+    converse(cluster, scenario)
+    [error] = errors
+    assert error.error.code == -32602 and "amount_cents" in error.message, error
+    assert len(store.keys("mcp:task:*")) == before
+
+
+@contextlib.contextmanager
+def _own_redis(directory: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A redis-server of this test's own, persisting every write (AOF), and a function that
+    kills it and starts it again on the same port _OUTAGE_S later, its data intact."""
+    binary = redis_binary()
+    assert binary is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    [port] = free_ports(1)
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
+    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"]
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return process
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    running = [start()]
+
+    def outage() -> None:
+        os.killpg(running[0].pid, signal.SIGKILL)
+        running[0].wait(timeout=5)
+        time.sleep(_OUTAGE_S)
+        running[0] = start()
+
+    try:
+        yield f"redis://127.0.0.1:{port}/0", outage
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(running[0].pid, signal.SIGKILL)
+        running[0].wait(timeout=5)
+
+
+_OUTAGE_S = 3.0
+
+
+def test_a_short_redis_outage_does_not_fail_running_work_and_is_said_clearly(server_tree: Path, tmp_path: Path) -> None:
+    """Redis killed for 3 s mid-refund: the work goes on (its heartbeat retries) and completes;
+    a call made while Redis is down answers "task store unavailable", not a bare -32603."""
+    outcome: dict[str, Any] = {}
+    with _own_redis(tmp_path / "redis") as (url, outage):
+        env = {"REFUND_STEP_SECONDS": "1.0", "TASK_MAX_IDLE_MS": "10000"}
+        with serve(server_tree, tmp_path / "cluster", url, **env) as cluster:
+
+            async def scenario() -> None:
+                async with connect(cluster.url("/mcp"), "2026-07-28") as caller:
+                    task_id = await caller.start_refund("ord-outage", 1200)
+                    async with anyio.create_task_group() as group:
+                        group.start_soon(anyio.to_thread.run_sync, outage)
+                        await anyio.sleep(0.5)  # Redis is down by now
+                        try:
+                            await caller.start_refund("ord-during-outage", 100)
+                        except MCPError as exc:
+                            outcome["during"] = exc
+                    outcome["task"] = await caller.wait(task_id)
+
+            try:
+                converse(cluster, scenario)
+            except BaseException:
+                print(cluster.logs())
+                raise
+    assert refund_result(outcome["task"])["status"] == "refunded"
+    during = outcome.get("during")
+    assert during is not None and "task store unavailable" in during.message, during

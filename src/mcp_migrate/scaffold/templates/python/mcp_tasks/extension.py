@@ -52,8 +52,9 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolRequestParams, CallToolResult, RequestParams, TextContent
 from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel, ValidationError
 
-from .store import InvalidTransition, Task, TaskNotFound, TaskStore
+from .store import InvalidTransition, StoreUnavailable, Task, TaskNotFound, TaskStore
 
 IDENTIFIER = "io.modelcontextprotocol/tasks"
 RELATED_TASK_META_KEY = "io.modelcontextprotocol/related-task"
@@ -71,6 +72,9 @@ class TaskTool:
     max_working_ms: int = 60_000
     ttl_ms: int | None = 24 * 3_600_000
     poll_interval_ms: int | None = 1_000
+    # The tool's arguments as a pydantic model: checked before a task is created, so a call
+    # the tool would refuse gets -32602 at once instead of a task that fails (and lives a day).
+    arguments: type[BaseModel] | None = None
 
 
 class TaskCancelled(ToolError):
@@ -116,6 +120,7 @@ class _Running:
     store: TaskStore
     task: Task
     poll_interval_s: float
+    max_working_ms: int = 60_000  # the heartbeat's budget (a store outage is retried within half of it)
 
 
 _running: ContextVar[_Running | None] = ContextVar("mcp_tasks_running", default=None)
@@ -130,10 +135,24 @@ async def progress(message: str | None = None) -> None:
     running = _running.get()
     if running is None:
         return
-    try:
-        await running.store.update(running.task.task_id, status_message=message)
-    except (InvalidTransition, TaskNotFound) as exc:
-        raise TaskCancelled(f"task {running.task.task_id} ended: {exc}") from None
+    # A store outage is not the end of the work: retry the heartbeat for up to half the
+    # tool's budget, then carry on (if the store stays away, the reaper decides later).
+    deadline = anyio.current_time() + running.max_working_ms / 2000
+    delay = 0.2
+    while True:
+        try:
+            await running.store.update(running.task.task_id, status_message=message)
+            return
+        except (InvalidTransition, TaskNotFound) as exc:
+            raise TaskCancelled(f"task {running.task.task_id} ended: {exc}") from None
+        except StoreUnavailable as exc:
+            if anyio.current_time() >= deadline:
+                logger.warning(
+                    json.dumps({"event": "task.heartbeat.lost", "taskId": running.task.task_id, "error": str(exc)})
+                )
+                return
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 async def request_input(input_requests: dict[str, Any], message: str | None = None) -> dict[str, Any]:
@@ -172,6 +191,10 @@ class TaskUpdateParams(TaskIdParams):
     """Params of `tasks/update`: answers to the task's outstanding `inputRequests`."""
 
     input_responses: dict[str, Any]
+
+
+def _unavailable(exc: StoreUnavailable) -> MCPError:
+    return MCPError(INTERNAL_ERROR, f"task store unavailable: {exc}; nothing was changed, retry shortly")
 
 
 def _not_found(task_id: str) -> MCPError:
@@ -270,14 +293,23 @@ class TasksExtension(Extension):
         if workers is None:
             raise RuntimeError("TasksExtension is not serving: enter `tasks.serve(store)` in the server's lifespan")
         store = self.store
+        if tool.arguments is not None:
+            try:
+                tool.arguments.model_validate(params.arguments or {})
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise MCPError(INVALID_PARAMS, f"invalid arguments for {params.name}: {problems}") from None
         # Durable before anything else: the id must not leave here before any replica can read it.
-        task = await store.create(
-            principal=principal_of(ctx),
-            tool=params.name,
-            arguments=params.arguments,
-            ttl_ms=tool.ttl_ms,
-            poll_interval_ms=tool.poll_interval_ms,
-        )
+        try:
+            task = await store.create(
+                principal=principal_of(ctx),
+                tool=params.name,
+                arguments=params.arguments,
+                ttl_ms=tool.ttl_ms,
+                poll_interval_ms=tool.poll_interval_ms,
+            )
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
         workers.start_soon(self._work, store, task, ctx, call_next, name=f"task {task.task_id}")
         if declared_extension(ctx):
             return {"resultType": "task", **task.to_wire()}
@@ -292,7 +324,8 @@ class TasksExtension(Extension):
         The request that started the task has been answered by now, so the tool must not use
         its request context (no ctx.elicit, no progress notifications): `progress` and
         `request_input` are its channel to the client."""
-        _running.set(_Running(store, task, (task.poll_interval_ms or 1000) / 1000))
+        budget = self.task_tools[task.tool].max_working_ms if task.tool in self.task_tools else 60_000
+        _running.set(_Running(store, task, (task.poll_interval_ms or 1000) / 1000, budget))
         logger.info(json.dumps({"event": "task.work.start", "taskId": task.task_id, "tool": task.tool}))
         self._active += 1
         try:
@@ -335,6 +368,8 @@ class TasksExtension(Extension):
             task = await self.store.get(params.task_id, principal=principal_of(ctx))
         except TaskNotFound:
             raise _not_found(params.task_id) from None
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
         return {**task.to_wire(), "resultType": "complete"}
 
     async def _update(self, ctx: ServerRequestContext[Any, Any], params: TaskUpdateParams) -> dict[str, Any]:
@@ -344,6 +379,8 @@ class TasksExtension(Extension):
             )
         except TaskNotFound:
             raise _not_found(params.task_id) from None
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
         except InvalidTransition:
             pass  # answers to a task that is not waiting are ignored (SEP-2663), like unknown keys
         return {"resultType": "complete"}
@@ -353,4 +390,6 @@ class TasksExtension(Extension):
             await self.store.cancel(params.task_id, principal=principal_of(ctx))
         except TaskNotFound:
             raise _not_found(params.task_id) from None
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
         return {"resultType": "complete"}

@@ -20,12 +20,25 @@ it. Redis Cluster is not supported as is (a write touches two keys in different 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
-from .store import Change, Task, TaskNotFound, TaskStore, abandoned, apply, committed, new_task, now_ms
+from .store import (
+    Change,
+    StoreUnavailable,
+    Task,
+    TaskNotFound,
+    TaskStore,
+    abandoned,
+    apply,
+    committed,
+    new_task,
+    now_ms,
+)
 
 # Redis drops an expired task's key this long after its TTL: the application decides expiry by
 # its own clock (reads check it), so a Redis clock slightly ahead cannot drop a task early.
@@ -47,6 +60,28 @@ return 1
 """
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# A Redis that does not answer is an outage, not a hang: commands time out and say so.
+SOCKET_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 2.0
+
+
+def _reachable(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Redis connection and timeout errors become StoreUnavailable, which callers can tell
+    from a task that is not there."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis is not reachable ({exc})") from None
+
+    return call
+
+
 class RedisTaskStore(TaskStore):
     def __init__(self, client: aioredis.Redis, *, prefix: str = "mcp:", owns_client: bool = False) -> None:
         if not client.connection_pool.connection_kwargs.get("decode_responses"):
@@ -60,11 +95,15 @@ class RedisTaskStore(TaskStore):
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mcp:") -> RedisTaskStore:
         """A store on its own connection pool, closed by `close()`."""
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), prefix=prefix, owns_client=True)
+        client = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S
+        )
+        return cls(client, prefix=prefix, owns_client=True)
 
     def _key(self, task_id: str) -> str:
         return f"{self._prefix}task:{task_id}"
 
+    @_reachable
     async def create(
         self,
         *,
@@ -91,6 +130,7 @@ class RedisTaskStore(TaskStore):
             await pipe.execute()
         committed(None, task)
 
+    @_reachable
     async def get(self, task_id: str, *, principal: str) -> Task:
         body = await self._redis.hget(self._key(task_id), "task")
         task = Task.from_json(body) if body is not None else None
@@ -98,6 +138,7 @@ class RedisTaskStore(TaskStore):
             raise TaskNotFound(task_id)
         return task
 
+    @_reachable
     async def _change(self, task_id: str, principal: str | None, change: Change) -> Task:
         key = self._key(task_id)
         for _ in range(_MAX_ATTEMPTS):
@@ -118,6 +159,7 @@ class RedisTaskStore(TaskStore):
         committed(before, after)
         return True
 
+    @_reachable
     async def reap(self, *, max_working_ms: Mapping[str, int], default_max_ms: int) -> list[Task]:
         # Only tasks idle longer than the smallest limit can be stale; the index finds them.
         cutoff = now_ms() - min([default_max_ms, *max_working_ms.values()])

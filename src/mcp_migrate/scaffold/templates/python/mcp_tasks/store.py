@@ -49,6 +49,11 @@ class TaskNotFound(LookupError):
         self.task_id = task_id
 
 
+class StoreUnavailable(ConnectionError):
+    """The store cannot be reached right now (Redis down or not answering, a database locked):
+    nothing was decided about the task, and the same call may succeed a moment later."""
+
+
 class InvalidTransition(ValueError):
     """The task's current status does not allow the requested change (terminal states are final)."""
 

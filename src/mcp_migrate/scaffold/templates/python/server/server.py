@@ -37,7 +37,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_tasks import TaskNotFound, open_store
 from mcp_tasks.extension import TasksExtension, TaskTool, progress, request_input
 from mcp_tasks.reaper import run_reaper
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -88,8 +88,19 @@ def configure_logging() -> None:
 configure_logging()  # before MCPServer(), whose own logging setup then leaves ours alone
 log = logging.getLogger("server")
 
+
+class RefundArguments(BaseModel):
+    """What `refund` accepts, checked before a task is created for it."""
+
+    order_id: str = Field(min_length=1)
+    amount_cents: int = Field(gt=0)
+    reason: str = ""
+
+
 # `refund` runs as a task (kept 24 h); every other tool is an ordinary call.
-tasks = TasksExtension({"refund": TaskTool(max_working_ms=TASK_MAX_IDLE_MS, poll_interval_ms=500)})
+tasks = TasksExtension(
+    {"refund": TaskTool(max_working_ms=TASK_MAX_IDLE_MS, poll_interval_ms=500, arguments=RefundArguments)}
+)
 
 
 @contextlib.asynccontextmanager

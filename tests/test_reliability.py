@@ -411,3 +411,37 @@ def test_a_cache_entry_with_an_unknown_rule_code_is_a_miss(run: Run, tmp_path: P
     code, out, err = run("check", "--cache-dir", str(cache), "--format", "sarif", ".")
     assert code == 1, err
     assert '"ruleId": "MCP101"' in out and "MCP999" not in out
+
+
+@pytest.mark.slow
+def test_a_file_that_crashes_its_worker_is_named_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parser crash (a segfault) in a pool worker ended the run with BrokenProcessPool and no
+    result for any file; now the chunk is redone file by file, each in a process of its own."""
+    from mcp_migrate import engine, rules
+    from mcp_migrate.discovery import discover
+
+    real = rules.checker
+
+    def crashing(code: str, language: str):  # type: ignore[no-untyped-def]
+        check = real(code, language)
+
+        def wrapped(module):  # type: ignore[no-untyped-def]
+            if "CRASH-ME" in module.text:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return check(module)
+
+        return wrapped
+
+    monkeypatch.setattr(rules, "checker", crashing)  # inherited by the forked workers
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for i in range(80):
+        write(f"pkg{i:02d}/server.py", text + ("# CRASH-ME\n" if i == 37 else ""))
+    sources = discover(["."])
+    results = engine.run(sources, engine.Job(("MCP101",), engine.Mode.CHECK), jobs=2)
+    by_path = {r.path: r for r in results}
+    crashed = by_path["pkg37/server.py"]
+    assert crashed.errors and "crashed the process" in crashed.errors[0].message
+    others = [r for path, r in by_path.items() if path != "pkg37/server.py"]
+    assert len(others) == 79 and all(r.findings and not r.errors for r in others)

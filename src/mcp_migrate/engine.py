@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from . import lang, rules
@@ -613,6 +612,7 @@ def _run_uncached(
         return results
     import multiprocessing  # only big runs pay for the process machinery
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # Strided chunks: the files that need parsing cluster in a few folders of a repository,
     # and contiguous chunks would hand them all to one process.
@@ -628,11 +628,40 @@ def _run_uncached(
         index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)] if every else []
         projects = _build(f for found in pool.map(_index_facts, index_chunks) for f in found)
         _activate(projects)
-        for start, chunk_results in enumerate(pool.map(_process_chunk, chunks, repeat(job), repeat(projects))):
+        futures = [pool.submit(_process_chunk, chunk, job, projects) for chunk in chunks]
+        crashed = []
+        for start, future in enumerate(futures):
+            try:
+                chunk_results = future.result()
+            except BrokenProcessPool:  # a worker died (a parser crashed): its chunk is redone below
+                crashed.append(start)
+                continue
             ordered[start::count] = chunk_results
             if advance:
                 advance(len(chunk_results))
+    for start in crashed:
+        ordered[start::count] = [_isolated(source, job, projects, context) for source in chunks[start]]
+        if advance:
+            advance(len(chunks[start]))
     return [r for r in ordered if r is not None]
+
+
+def _isolated(source: SourcePath, job: Job, projects: dict[str, Any], context: Any) -> FileResult:
+    """One file in a process of its own, after a worker died on its chunk: the file that kills
+    its process is named and skipped, and the run goes on."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
+        try:
+            return pool.submit(_process_chunk, [source], job, projects).result()[0]
+        except BrokenProcessPool:
+            result = FileResult(source.display)
+            message = "internal error: analysing it crashed the process (a parser bug); file skipped and left as it was"
+            result.errors.append(FileError(source.display, message))
+            return result
 
 
 _PARENT: int | None = None  # in a pool worker: the run's process, which must outlive every write

@@ -25,12 +25,12 @@ from ._rewrite import (
     _indent,
     _is_initialize_check,
     _mentions,
-    _only_forgets,
     _Plan,
     _pure,
     _reads_session,
     _registered_only,
     _reindent,
+    _session_cleanup_hook,
     _stateless_construction,
     _stores_into,
     server_of,
@@ -181,20 +181,8 @@ def _declared_names(module: TsModule, statement: Node) -> set[str]:
 
 
 def _drops(module: TsModule, statement: Node, name: str, containers: set[str]) -> bool:
-    """`transport.onclose = () => {forget}`, `transports.set(id, transport)`: session bookkeeping."""
-    if _stores_into(module, statement, containers):
-        return True
-    if statement.type != "expression_statement" or not statement.named_children:
-        return False
-    expr = statement.named_children[0]
-    if expr.type != "assignment_expression":
-        return False
-    left, right = expr.child_by_field_name("left"), unwrap(expr.child_by_field_name("right"))
-    prop = left.child_by_field_name("property") if left is not None and left.type == "member_expression" else None
-    if prop is None or module.source(prop) != "onclose" or right is None:
-        return False
-    body = right.child_by_field_name("body") if right.type in ("arrow_function", "function_expression") else None
-    return body is not None and _only_forgets(module, body, name, containers)
+    """`transports.set(id, transport)`, `transport.onclose = () => {forget}`: session bookkeeping."""
+    return _stores_into(module, statement, containers) or _session_cleanup_hook(module, statement, name, containers)
 
 
 def _fetch_method_guard(plan: _Plan, handler: FetchHandler) -> None:

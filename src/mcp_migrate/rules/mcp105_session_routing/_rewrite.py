@@ -187,7 +187,6 @@ def _edits(module: TsModule) -> tuple[Edit, ...]:
     _dead_iterations(plan)
     _check_covered(plan, routings)
     _check_leftovers(plan, handler.function)
-    _dead_containers(plan)
     return _complete(module, _tidy(module.text, plan.edits))
 
 
@@ -220,7 +219,6 @@ def _fetch_edits(
     _dead_iterations(plan)
     _check_covered(plan, routings)
     _check_leftovers(plan, fetch.function)
-    _dead_containers(plan)
     return _complete(module, _tidy(module.text, plan.edits))
 
 
@@ -1442,37 +1440,6 @@ def _is_log_call(module: TsModule, call: Node) -> bool:
     return args is not None and logged(module, args)
 
 
-def _dead_containers(plan: _Plan) -> None:
-    """A module-level `const transports = {}` / `new Map()` nothing surviving uses any more."""
-    module = plan.module
-    for name in _containers(module):
-        for statement in module.root.named_children:
-            if statement.type != "lexical_declaration":
-                continue
-            declarators = [d for d in statement.named_children if d.type == "variable_declarator"]
-            target = declarators[0].child_by_field_name("name") if len(declarators) == 1 else None
-            value = unwrap(declarators[0].child_by_field_name("value")) if len(declarators) == 1 else None
-            if target is None or module.source(target) != name or value is None or not _empty_container(module, value):
-                continue
-            used = [
-                i for i in module.walk("identifier") if module.source(i) == name and i != target and plan.survives(i)
-            ]
-            if not used:
-                plan.remove_statement(statement, comments=True)
-
-
-def _empty_container(module: TsModule, value: Node) -> bool:
-    if value.type in ("object", "array"):
-        return not value.named_children
-    if value.type == "new_expression":
-        constructor = value.child_by_field_name("constructor")
-        args = value.child_by_field_name("arguments")
-        empty = args is None or not args.named_children
-        return constructor is not None and module.source(constructor) in ("Map", "Set", "WeakMap") and empty
-    return False
-
-
-# -- text helpers -----------------------------------------------------------------------------
 def _indent(module: TsModule, node: Node) -> str:
     """The indentation of the line a node starts on."""
     return _indent_at(module, module.start(node))

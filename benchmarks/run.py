@@ -247,11 +247,11 @@ def prepare_tree(args: argparse.Namespace) -> tuple[Path, tempfile.TemporaryDire
     return tree, holder
 
 
-def pin_source(folder: Path, python: str) -> str:
-    """Copy HEAD's src/ into `folder`, compiled to bytecode as an installed package would be; the
+def pin_source(folder: Path, python: str, rev: str = "HEAD") -> str:
+    """Copy `rev`'s src/ into `folder`, compiled to bytecode as an installed package would be; the
     PYTHONPATH that makes mcp-migrate run from it (before the editable install's path entry)."""
     archive = subprocess.run(
-        ["git", "-C", str(HERE.parent), "archive", "--format=tar", "HEAD", "src"], check=True, capture_output=True
+        ["git", "-C", str(HERE.parent), "archive", "--format=tar", rev, "src"], check=True, capture_output=True
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
@@ -429,6 +429,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", default="abcde", help="which figures to measure (default abcde)")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel runs (default 2)")
     parser.add_argument("--mcp-migrate", help="mcp-migrate executable (default: on PATH)")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="(c) also runs the release REV's src/ (a git revision, pinned and compiled like --pin) in the same "
+        "rounds, and compares the two",
+    )
     parser.add_argument("--semgrep", help="semgrep executable (default: /work/bench-venv/bin/semgrep, then PATH)")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument(
@@ -447,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     source = source_state()
     tree, holder = prepare_tree(args)
     pinned = tempfile.TemporaryDirectory(prefix="mcp-migrate-src-") if args.pin else None
+    against = tempfile.TemporaryDirectory(prefix="mcp-migrate-release-") if args.against else None
     if pinned is None and os.environ.get("PYTHONDONTWRITEBYTECODE"):
         print(
             "note: PYTHONDONTWRITEBYTECODE is set, so without a __pycache__ in src/ every run compiles "
@@ -639,7 +646,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"pre-commit: {plain_file} ({sizes[plain_file]} B), {server_file} ({sizes[server_file]} B)",
                 file=sys.stderr,
             )
-            alternate([start, one_plain, one_mcp], runs_c, "pre-commit")
+            released: list[Command] = []
+            if against is not None:  # the same two commands, run from the release's src/ in the same rounds
+                release_env = {**mcp_env, "PYTHONPATH": pin_source(Path(against.name), python, args.against)}
+                released = [
+                    Command(f"{c.name} @{args.against}", c.argv, tree, (0, 1), release_env)
+                    for c in (one_plain, one_mcp)
+                ]
+            alternate([start, one_plain, one_mcp, *released], runs_c, "pre-commit")
             for cand, what, path in ((one_plain, "plain module", plain_file), (one_mcp, "MCP server", server_file)):
                 delta = cand.median() - start.median()
                 out.append(
@@ -657,7 +671,23 @@ def main(argv: list[str] | None = None) -> int:
                         f"{path} ({sizes[path]} B)",
                     )
                 )
-            whole.extend([start, one_plain, one_mcp])
+            for cand, rel in zip((one_plain, one_mcp), released, strict=False):  # none without --against
+                delta = cand.median() - rel.median()
+                out.append(
+                    Figure(
+                        "c",
+                        f"pre-commit: {cand.name.removeprefix('check ')} vs the release {args.against}",
+                        rel.shell + f" @{args.against}",
+                        cand.shell,
+                        rel.median(),
+                        cand.median(),
+                        delta,
+                        "s",
+                        "<= +0.02 s (noise)",
+                        delta <= 0.02,
+                    )
+                )
+            whole.extend([start, one_plain, one_mcp, *released])
 
         if "e" in figures:
             print(f"memory: {args.memory_runs} sampled run(s) of each", file=sys.stderr)
@@ -717,8 +747,9 @@ def main(argv: list[str] | None = None) -> int:
         cache_dir.cleanup()
         if holder is not None:
             holder.cleanup()
-        if pinned is not None:
-            pinned.cleanup()
+        for folder in (pinned, against):
+            if folder is not None:
+                folder.cleanup()
     return 0
 
 

@@ -10,13 +10,15 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e '.[test]'
 
 # tests/e2e and tests/scaffold need a real nginx and redis-server (Debian's) and the Node
-# toolchain locked in tests/e2e/node.
-if { ! command -v nginx && [ ! -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+# toolchain locked in tests/e2e/node; tests/test_cli_help.py drives completion in real zsh and fish.
+if { ! command -v nginx && [ ! -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 \
+    || ! command -v zsh >/dev/null 2>&1 || ! command -v fish >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
     export DEBIAN_FRONTEND=noninteractive
-    { $sudo apt-get install -y -qq nginx redis-server || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx redis-server; }; } \
-        >/dev/null 2>&1 || { echo "error: could not install nginx and redis-server (apt-get install nginx redis-server as root)" >&2; exit 1; }
+    packages="nginx redis-server zsh fish"
+    { $sudo apt-get install -y -qq $packages || { $sudo apt-get update -qq && $sudo apt-get install -y -qq $packages; }; } \
+        >/dev/null 2>&1 || { echo "error: could not install $packages (apt-get install them as root)" >&2; exit 1; }
 fi
 if ! command -v npm >/dev/null 2>&1; then
     echo "error: npm not found: the end-to-end tests need Node.js and npm" >&2

@@ -1,160 +1,372 @@
 """The command line: options -> settings -> engine -> reporter. Nothing else lives here.
 
-argparse rather than typer/click: the pre-commit case runs this on every commit, and start-up
-time is most of the cost of checking one file.
+A typer application (per-command help, shell completion, rich help) whose commands only gather
+their options and hand them on. Start-up is most of the cost of the pre-commit case (one file per
+commit), so the engine, reporters, rich and the rules load only when a command needs them.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
-from . import DISTRIBUTION, HOME, __version__, config, engine, rules
-from .config import Settings
-from .discovery import SourcePath, discover
-from .edits import atomic_write
+import typer
+
+from . import DISTRIBUTION, HOME, __version__, config
 from .errors import UsageError
-from .model import FileResult, Finding
 
 if TYPE_CHECKING:
+    from . import engine
     from .cache import Cache
+    from .config import Settings
+    from .discovery import SourcePath
+    from .model import FileResult, Finding
 
 PROGRESS_MIN_FILES = 200
 CACHE_MIN_FILES = 32
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMPLETE_VAR = "_MCP_MIGRATE_COMPLETE"  # set by the shell completion scripts (`--show-completion`)
+
+Format = Literal["text", "json", "sarif", "github", "gitlab", "markdown"]
+assert set(Format.__args__) == set(config.FORMATS)  # type: ignore[attr-defined]
 
 
-class _Version(argparse.Action):
-    """argparse's own version action wraps the line at the terminal's width; this prints it whole."""
+def _rule_codes(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion for --select/--ignore: rule codes with their summaries, after any commas."""
+    from . import rules
 
-    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        print(f"mcp-migrate {__version__} ({DISTRIBUTION}, {HOME})")
-        parser.exit()
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mcp-migrate",
-        description="Take MCP servers from session-based deployments to the stateless 2026-07-28 protocol.",
-    )
-    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and the project's home")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
-    common.add_argument(
-        "--select", action="append", metavar="CODES", help="only these rules (codes or prefixes, comma-separated)"
-    )
-    common.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules")
-    common.add_argument("--exclude", action="append", metavar="GLOB", help="skip paths matching the glob (repeatable)")
-    common.add_argument("--format", choices=config.FORMATS, help="report format (default: text)")
-    common.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    common.add_argument("--jobs", "-j", type=_positive_int, metavar="N", help="processes to use (default: all cores)")
-    common.add_argument(
-        "--file-size-limit",
-        type=_limit("--file-size-limit"),
-        metavar="MB",
-        help="skip (and name) files bigger than this (default: 10)",
-    )
-    common.add_argument(
-        "--file-time-limit",
-        type=_limit("--file-time-limit"),
-        metavar="SECONDS",
-        help="skip (and name) a file whose analysis takes longer (default: 30)",
-    )
-    common.add_argument("--no-progress", action="store_true", default=None, help="never show a progress bar")
-    common.add_argument("--config", metavar="FILE", help="read settings from FILE instead of the nearest config")
-    common.add_argument("--isolated", action="store_true", help="ignore every configuration file")
-    common.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the results cache (also MCP_MIGRATE_NO_CACHE=1)"
-    )
-    common.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="where the results cache lives (default: $MCP_MIGRATE_CACHE_DIR, else $XDG_CACHE_HOME/mcp-migrate, "
-        "else ~/.cache/mcp-migrate)",
-    )
-
-    check = commands.add_parser("check", parents=[common], help="report findings (exit 1 when there are any)")
-    check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
-    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
-    check.add_argument("--show-config", action="store_true", help="print the resolved settings and exit")
-    fix = commands.add_parser(
-        "fix", parents=[common], help="apply fixes in place (exit 1 when anything changed or remains)"
-    )
-    fix.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes marked unsafe")
-    fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
-    fix.add_argument(
-        "--fix-tests",
-        action="store_true",
-        default=None,
-        help="fix test code too (test_*.py, *.test.ts, ...: advisory and left alone by default)",
-    )
-
-    listing = commands.add_parser("rules", help="list every rule")
-    listing.add_argument("--format", choices=config.FORMATS, default="text")
-    explain = commands.add_parser("explain", help="print one rule's documentation")
-    explain.add_argument("code", metavar="CODE")
-    verify = commands.add_parser("verify", help="probe running replicas: prove the deployment is stateless")
-    verify.add_argument("urls", nargs="+", metavar="URL", help="the MCP endpoint(s): one balanced URL or each replica")
-    verify.add_argument(
-        "--header", "-H", action="append", default=[], metavar="'NAME: VALUE'", help="send on every request"
-    )
-    verify.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default: 10)")
-    verify.add_argument("--requests", type=int, default=6, metavar="N", help="requests in the round-robin conversation")
-    verify.add_argument("--call", metavar="TOOL", help="also call this tool (verify never calls tools on its own)")
-    verify.add_argument("--args", metavar="JSON", help="arguments for --call, a JSON object")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
-    scaffold = commands.add_parser("scaffold", help="generate a task store or a reference stateless server")
-    scaffold.add_argument("kind", choices=("tasks", "server"), help="what to generate")
-    scaffold.add_argument("--out", default=".", metavar="DIR", help="where to write it (default: .)")
-    scaffold.add_argument("--lang", choices=("python", "typescript"), default="python", help="default: python")
-    scaffold.add_argument("--force", action="store_true", help="overwrite files that already exist")
-    return parser
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    candidates = [("ALL", "every rule")] + [(r.code, r.summary) for r in rules.all_rules()]
+    return [(prefix + code, help) for code, help in candidates if code.startswith(last.upper())]
 
 
-def _positive_int(value: str) -> int:
+def _jobs(value: str) -> int:
     try:
         return config.check_jobs(int(value), "--jobs")
     except (ValueError, UsageError):
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}") from None
+        raise typer.BadParameter(f"must be a whole number of at least 1, not {value!r}") from None
 
 
-def _limit(option: str) -> Callable[[str], float]:
-    def parse(value: str) -> float:
-        try:
-            return config.check_limit(float(value), option)
-        except (ValueError, UsageError):
-            raise argparse.ArgumentTypeError(f"must be a number greater than 0, not {value!r}") from None
+def _limit(value: str) -> float:
+    try:
+        return config.check_limit(float(value), "limit")
+    except (ValueError, UsageError):
+        raise typer.BadParameter(f"must be a number greater than 0, not {value!r}") from None
 
-    return parse
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"mcp-migrate {__version__} ({DISTRIBUTION}, {HOME})")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="mcp-migrate",
+    help="Take MCP servers from session-based deployments to the stateless 2026-07-28 protocol.",
+    epilog="Examples: mcp-migrate check . | mcp-migrate fix --diff src/ | mcp-migrate explain MCP101",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    no_args_is_help=False,
+)
+scaffold_app = typer.Typer(
+    help="Generate a task store or a reference stateless server.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+app.add_typer(scaffold_app, name="scaffold")
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and the project's home."
+        ),
+    ] = False,
+) -> None:
+    """Take MCP servers from session-based deployments to the stateless 2026-07-28 protocol."""
+
+
+# -- the options `check` and `fix` share -----------------------------------------------------------
+Paths = Annotated[list[Path] | None, typer.Argument(metavar="PATH", help="Files or folders.", show_default=".")]
+Select = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        metavar="CODES",
+        help="Only these rules: codes or prefixes (MCP1), comma-separated, repeatable.",
+        autocompletion=_rule_codes,
+    ),
+]
+Ignore = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore", metavar="CODES", help="Skip these rules (added to the configured ones).", autocompletion=_rule_codes
+    ),
+]
+Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Skip paths matching the glob (repeatable).")
+]
+FormatOption = Annotated[Format | None, typer.Option("--format", help="Report format.", show_default="text")]
+Output = Annotated[
+    str | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", metavar="N", parser=_jobs, help="Processes to use.", show_default="all cores"),
+]
+FileSizeLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--file-size-limit",
+        metavar="MB",
+        parser=_limit,
+        help="Skip (and name) files bigger than this.",
+        show_default="10",
+    ),
+]
+FileTimeLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--file-time-limit",
+        metavar="SECONDS",
+        parser=_limit,
+        help="Skip (and name) a file whose analysis takes longer.",
+        show_default="30",
+    ),
+]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="Never show a progress bar.")]
+ConfigFile = Annotated[
+    str | None,
+    typer.Option("--config", metavar="FILE", help="Read settings from FILE instead of the nearest config."),
+]
+Isolated = Annotated[bool, typer.Option("--isolated", help="Ignore every configuration file.")]
+NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the results cache (also MCP_MIGRATE_NO_CACHE=1).")
+]
+CacheDir = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Where the results cache lives.",
+        show_default="$MCP_MIGRATE_CACHE_DIR, else $XDG_CACHE_HOME/mcp-migrate, else ~/.cache/mcp-migrate",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    """What `check` and `fix` were asked, as the command line gave it (None: not given)."""
+
+    command: Literal["check", "fix"]
+    paths: list[str]
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    exclude: list[str] | None = None
+    format: str | None = None
+    output: str | None = None
+    jobs: int | None = None
+    file_size_limit: float | None = None
+    file_time_limit: float | None = None
+    no_progress: bool = False
+    config: str | None = None
+    isolated: bool = False
+    no_cache: bool = False
+    cache_dir: str | None = None
+    baseline: str | None = None
+    write_baseline: str | None = None
+    show_config: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    fix_tests: bool = False
+
+
+@app.command(
+    epilog="Example: mcp-migrate check --select MCP1,MCP3 --format sarif -o report.sarif .",
+)
+def check(
+    paths: Paths = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: FormatOption = None,
+    output: Output = None,
+    jobs: Jobs = None,
+    file_size_limit: FileSizeLimit = None,
+    file_time_limit: FileTimeLimit = None,
+    no_progress: NoProgress = False,
+    config: ConfigFile = None,
+    isolated: Isolated = False,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", metavar="FILE", help="Report only findings not recorded in FILE.")
+    ] = None,
+    write_baseline: Annotated[
+        str | None,
+        typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in FILE and exit 0."),
+    ] = None,
+    show_config: Annotated[bool, typer.Option("--show-config", help="Print the resolved settings and exit.")] = False,
+) -> int:
+    """Report findings (exit 1 when there are any, 0 when clean)."""
+    options = {k: v for k, v in locals().items() if k != "paths"}
+    return _lint(LintOptions("check", [str(p) for p in paths or [Path(".")]], **options))
+
+
+@app.command(
+    epilog="Examples: mcp-migrate fix --diff . (show, write nothing) | mcp-migrate fix --unsafe-fixes services/api",
+)
+def fix(
+    paths: Paths = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    format: FormatOption = None,
+    output: Output = None,
+    jobs: Jobs = None,
+    file_size_limit: FileSizeLimit = None,
+    file_time_limit: FileTimeLimit = None,
+    no_progress: NoProgress = False,
+    config: ConfigFile = None,
+    isolated: Isolated = False,
+    no_cache: NoCache = False,
+    cache_dir: CacheDir = None,
+    unsafe_fixes: Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply fixes marked unsafe.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the fixes; write nothing.")] = False,
+    fix_tests: Annotated[
+        bool,
+        typer.Option(
+            "--fix-tests", help="Fix test code too (test_*.py, *.test.ts, ...: advisory and left alone by default)."
+        ),
+    ] = False,
+) -> int:
+    """Apply fixes in place (exit 1 when anything changed or remains)."""
+    options = {k: v for k, v in locals().items() if k != "paths"}
+    return _lint(LintOptions("fix", [str(p) for p in paths or [Path(".")]], **options))
+
+
+@app.command(name="rules", epilog="Example: mcp-migrate rules --format json")
+def list_rules(
+    format: Annotated[Literal["text", "json"], typer.Option("--format", help="Output format.")] = "text",
+) -> int:
+    """List every rule: code, name, fix safety, summary."""
+    from . import rules
+
+    all_rules = rules.all_rules()
+    if format == "json":
+        import json
+
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "summary": r.summary,
+                "severity": r.severity.value,
+                "fix": r.fix.value,
+                "languages": list(r.languages),
+            }
+            for r in all_rules
+        ]
+        print(json.dumps(rows, indent=2))
+        return EXIT_CLEAN
+    width = max(len(r.name) for r in all_rules)
+    for rule in all_rules:
+        print(f"{rule.code}  {rule.name:<{width}}  fix: {rule.fix.value:<9}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _all_codes(incomplete: str) -> list[tuple[str, str]]:
+    return [(code, summary) for code, summary in _rule_codes(incomplete) if code != "ALL"]
+
+
+@app.command(epilog="Example: mcp-migrate explain MCP105")
+def explain(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="A rule code.", autocompletion=_all_codes)],
+) -> int:
+    """Print one rule's documentation."""
+    from . import rules
+
+    rule = rules.get_rule(code)
+    print(f"# {rule.code} {rule.name}\n")
+    print(f"{rule.summary}.\n")
+    print(f"Severity: {rule.severity.value}. Fix: {rule.fix.value}. Languages: {', '.join(rule.languages)}.")
+    print(rule.docs.rstrip())
+    return EXIT_CLEAN
+
+
+@app.command(
+    epilog="Examples: mcp-migrate verify https://mcp.example.com/mcp | mcp-migrate verify http://10.0.0.1:8000/mcp "
+    'http://10.0.0.2:8000/mcp --call echo --args \'{"text": "hi"}\'',
+)
+def verify(
+    urls: Annotated[
+        list[str], typer.Argument(metavar="URL...", help="The MCP endpoint(s): one balanced URL or each replica.")
+    ],
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="'NAME: VALUE'", help="Send on every request (repeatable)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Per request.")] = 10.0,
+    requests: Annotated[
+        int, typer.Option("--requests", metavar="N", help="Requests in the round-robin conversation.")
+    ] = 6,
+    call: Annotated[
+        str | None,
+        typer.Option("--call", metavar="TOOL", help="Also call this tool (verify never calls tools on its own)."),
+    ] = None,
+    args: Annotated[
+        str | None, typer.Option("--args", metavar="JSON", help="Arguments for --call, a JSON object.")
+    ] = None,
+    format: Annotated[Literal["text", "json"], typer.Option("--format", help="Output format.")] = "text",
+) -> int:
+    """Probe running replicas: prove the deployment is stateless (exit 1 when a check fails, 2 when unreachable)."""
+    return _verify(urls, header or [], timeout, requests, call, args, format)
+
+
+Out = Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write it.")]
+Lang = Annotated[Literal["python", "typescript"], typer.Option("--lang", help="The language to generate.")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")]
+
+
+@scaffold_app.command(epilog="Example: mcp-migrate scaffold tasks --out src/ --lang python")
+def tasks(out: Out = Path("."), lang: Lang = "python", force: Force = False) -> int:
+    """A durable, principal-bound, TTL'd task store (the Tasks extension) on Redis."""
+    return _scaffold("tasks", out, lang, force)
+
+
+@scaffold_app.command(epilog="Example: mcp-migrate scaffold server --out reference-server")
+def server(out: Out = Path("."), lang: Lang = "python", force: Force = False) -> int:
+    """A reference stateless server with its deployment (3 replicas behind round-robin, Redis)."""
+    return _scaffold("server", out, lang, force)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit code is returned, never raised (completion and --help aside)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = _parser().parse_args(argv)
-        if args.command == "rules":
-            return _list_rules(args.format)
-        if args.command == "explain":
-            return _explain(args.code)
-        if args.command == "scaffold":
-            return _scaffold(args)
-        if args.command == "verify":
-            return _verify(args)
-        return _lint(args)
+        if not args and COMPLETE_VAR not in os.environ:  # completion calls come with no arguments
+            raise UsageError("a command is required: check, fix, rules, explain, verify or scaffold (see --help)")
+        command = typer.main.get_command(app)
+        result = command.main(args, prog_name="mcp-migrate", standalone_mode=False)
+        return result if isinstance(result, int) else EXIT_CLEAN
     except UsageError as exc:
         print(f"mcp-migrate: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except typer.TyperException as exc:  # the command line's own usage errors (unknown option, bad value)
+        return _usage_error(exc)
+    except (KeyboardInterrupt, typer.Abort):
         print("mcp-migrate: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -171,49 +383,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _usage_error(exc: typer.TyperException) -> int:
+    """One line on stderr, naming the help to read: not click's boxed usage block."""
+    if isinstance(exc, typer.Exit):
+        return int(getattr(exc, "exit_code", 0))
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    message = message.replace("Value error, ", "")  # the wording of typer's value checks
+    context = getattr(exc, "ctx", None)
+    where = f" (see '{context.command_path} --help')" if context is not None else ""
+    print(f"mcp-migrate: error: {' '.join(message.split())}{where}", file=sys.stderr)
+    return int(getattr(exc, "exit_code", EXIT_ERROR)) or EXIT_ERROR
+
+
+def _verify(
+    urls: list[str],
+    header_lines: list[str],
+    timeout: float,
+    requests: int,
+    call: str | None,
+    args: str | None,
+    fmt: str,
+) -> int:
     import json
     from urllib.parse import urlparse
 
-    from . import verify  # only this command needs it
+    from . import verify as probe  # only this command needs it
     from .verify import report
 
-    for url in args.urls:
+    for url in urls:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise UsageError(f"not an http(s) URL: {url!r}")
     headers = {}
-    for header in args.header:
+    for header in header_lines:
         name, sep, value = header.partition(":")
         if not sep or not name.strip():
             raise UsageError(f"--header wants 'Name: value', not {header!r}")
         headers[name.strip()] = value.strip()
-    if args.args is not None and not args.call:
+    if args is not None and not call:
         raise UsageError("--args needs --call TOOL")
     try:
-        arguments = json.loads(args.args) if args.args is not None else {}
+        arguments = json.loads(args) if args is not None else {}
     except ValueError as exc:
         raise UsageError(f"--args is not valid JSON: {exc}") from None
     if not isinstance(arguments, dict):
         raise UsageError("--args must be a JSON object")
-    if args.timeout <= 0 or args.requests < 2:
+    if timeout <= 0 or requests < 2:
         raise UsageError("--timeout must be positive and --requests at least 2")
-    options = verify.Options(args.urls, headers, args.timeout, args.requests, args.call, arguments)
-    result = verify.run(options)
-    sys.stdout.write(report.as_json(result) if args.format == "json" else report.text(result))
+    result = probe.run(probe.Options(urls, headers, timeout, requests, call, arguments))
+    sys.stdout.write(report.as_json(result) if fmt == "json" else report.text(result))
     if result.unreachable:
         return EXIT_ERROR
     return EXIT_CLEAN if result.passed else EXIT_FINDINGS
 
 
-def _scaffold(args: argparse.Namespace) -> int:
+def _scaffold(kind: str, out: Path, lang: str, force: bool) -> int:
     from . import scaffold  # only this command needs it
 
-    out = Path(args.out)
-    written = scaffold.generate(args.kind, out, args.lang, args.force)
+    written = scaffold.generate(kind, out, lang, force)
     for path in written:
         print(path)
-    print(f"Wrote {len(written)} files under {out}. See {_next_steps(args.kind, args.lang, out)}.")
+    print(f"Wrote {len(written)} files under {out}. See {_next_steps(kind, lang, out)}.")
     return EXIT_CLEAN
 
 
@@ -223,7 +453,10 @@ def _next_steps(kind: str, lang: str, out: Path) -> str:
     return str(out / ("mcp_tasks/README.md" if lang == "python" else "mcp-tasks/README.md"))
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: LintOptions) -> Settings:
+    from . import rules
+    from .config import Settings
+
     if args.isolated:
         settings = Settings()
     elif args.config:
@@ -243,9 +476,9 @@ def _settings(args: argparse.Namespace) -> Settings:
             overrides[option] = getattr(args, option)
     if args.no_progress:
         overrides["progress"] = False
-    if getattr(args, "unsafe_fixes", None):
+    if args.unsafe_fixes:
         overrides["unsafe_fixes"] = True
-    if getattr(args, "fix_tests", None):
+    if args.fix_tests:
         overrides["fix_tests"] = True
     settings = replace(settings, **overrides)  # type: ignore[arg-type]
     where = f" (in {settings.source})" if settings.source else ""
@@ -260,21 +493,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _lint(args: argparse.Namespace) -> int:
+def _lint(args: LintOptions) -> int:
+    from . import engine, rules
+    from .discovery import discover
+
     settings = _settings(args)
-    if getattr(args, "show_config", False):
+    if args.show_config:
         sys.stdout.write(config.show(settings))
         return EXIT_CLEAN
     mode = engine.Mode.CHECK
     if args.command == "fix":
         mode = engine.Mode.DIFF if args.diff else engine.Mode.FIX
-    if getattr(args, "baseline", None) or getattr(args, "write_baseline", None):
+    if args.baseline or args.write_baseline:
         from . import baseline  # hashing and git only for baselines
-    known = baseline.load(args.baseline) if getattr(args, "baseline", None) else None
+    known = baseline.load(args.baseline) if args.baseline else None
     selected = rules.select(settings.select or None, settings.ignore)
-    sources = discover(args.paths or ["."], settings.exclude)
+    sources = discover(args.paths, settings.exclude)
     if not sources:  # say so, rather than let "all checks passed" suggest something was checked
-        shown = " ".join(args.paths or ["."])
+        shown = " ".join(args.paths)
         print(
             f"mcp-migrate: warning: no files to check in {shown} (none of a supported language, "
             "or all ignored by git or excluded)",
@@ -294,7 +530,7 @@ def _lint(args: argparse.Namespace) -> int:
         with _progress(len(sources), settings) as advance:
             results = engine.run(sources, job, settings.jobs, advance, cache)
         findings = engine.findings_of(results)
-        if getattr(args, "write_baseline", None):
+        if args.write_baseline:
             baseline.write(args.write_baseline, findings)
             print(f"Recorded {len(findings)} findings in {args.write_baseline}.", file=sys.stderr)
             return EXIT_CLEAN
@@ -311,7 +547,7 @@ def _lint(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
-def _cache(args: argparse.Namespace, job: engine.Job, files: int) -> Cache | None:
+def _cache(args: LintOptions, job: engine.Job, files: int) -> Cache | None:
     """The results cache, for runs big enough to gain from it: one file is checked faster
     than a monorepo's cache is loaded."""
     if args.no_cache or os.environ.get("MCP_MIGRATE_NO_CACHE") or files < CACHE_MIN_FILES:
@@ -384,6 +620,8 @@ class _ReportFile(io.StringIO):
 
     def __exit__(self, kind: object, *rest: object) -> None:
         if kind is None:
+            from .edits import atomic_write
+
             data = self.getvalue().encode("utf-8")
             try:
                 if self.target.exists():
@@ -402,39 +640,6 @@ def _progress(total: int, settings: Settings) -> AbstractContextManager[Callable
     from ._progress import progress_bar
 
     return progress_bar(total)
-
-
-def _list_rules(fmt: str) -> int:
-    all_rules = rules.all_rules()
-    if fmt == "json":
-        import json
-
-        rows = [
-            {
-                "code": r.code,
-                "name": r.name,
-                "summary": r.summary,
-                "severity": r.severity.value,
-                "fix": r.fix.value,
-                "languages": list(r.languages),
-            }
-            for r in all_rules
-        ]
-        print(json.dumps(rows, indent=2))
-        return EXIT_CLEAN
-    width = max(len(r.name) for r in all_rules)
-    for rule in all_rules:
-        print(f"{rule.code}  {rule.name:<{width}}  fix: {rule.fix.value:<9}  {rule.summary}")
-    return EXIT_CLEAN
-
-
-def _explain(code: str) -> int:
-    rule = rules.get_rule(code)
-    print(f"# {rule.code} {rule.name}\n")
-    print(f"{rule.summary}.\n")
-    print(f"Severity: {rule.severity.value}. Fix: {rule.fix.value}. Languages: {', '.join(rule.languages)}.")
-    print(rule.docs.rstrip())
-    return EXIT_CLEAN
 
 
 def entrypoint() -> None:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .toml_reader import read_toml
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab", "markdown")
 
@@ -68,8 +63,8 @@ def _has_our_table(pyproject: Path) -> bool:
     if b"mcp-migrate" not in raw:  # most pyproject files: no TOML parse needed
         return False
     try:
-        tool = tomllib.loads(raw.decode("utf-8")).get("tool")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        tool = read_toml(raw.decode("utf-8")).get("tool")
+    except ValueError:  # not TOML, or not UTF-8
         return True  # ours or not, load() reports it clearly
     return isinstance(tool, dict) and "mcp-migrate" in tool
 
@@ -77,10 +72,10 @@ def _has_our_table(pyproject: Path) -> bool:
 def load(path: Path) -> Settings:
     """Read one config file into Settings; every problem is one UsageError line."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read_toml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: cannot read config: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not TOML, or not UTF-8
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):

@@ -16,20 +16,17 @@ import configparser
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from ..toml_reader import read_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+if TYPE_CHECKING:  # packaging is imported only where a project declares or locks something
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 T = TypeVar("T")
 
@@ -111,6 +108,8 @@ def project_pins(path: Path | None) -> ProjectPins:
             versions, where = locked[name]
             pins[name] = Pin(frozenset(versions), None, (where,))
         else:
+            from packaging.specifiers import SpecifierSet
+
             specifier = SpecifierSet()
             for spec, _ in declared[name]:
                 specifier &= spec
@@ -191,8 +190,8 @@ def _requirements(lines: Iterable[str]) -> Iterator[tuple[str, SpecifierSet]]:
 
 def _pyproject(text: str) -> Iterator[tuple[str, SpecifierSet]]:
     try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeError):
+        data = read_toml(text)
+    except ValueError:
         return
     project = _table(data.get("project"))
     yield from _requirements(_strings(project.get("dependencies")))
@@ -240,6 +239,8 @@ def _poetry_specifier(constraint: Any) -> SpecifierSet | None:
             parts.append(f"=={piece}")
         else:
             parts.append(piece)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return SpecifierSet(",".join(parts))
     except InvalidSpecifier:
@@ -274,6 +275,8 @@ def _locked(lock: Path) -> Iterator[tuple[str, Version]]:
                     entries.append((name, version.lstrip("=")))
     else:  # uv.lock and poetry.lock are machine-written TOML, megabytes each: scanned, not parsed
         entries = _LOCKED_PACKAGE.findall(text)
+    from packaging.version import InvalidVersion, Version
+
     for name, version in entries:
         if isinstance(name, str) and isinstance(version, str):
             try:

@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from packaging.version import Version
-
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from .pins import Pin, ProjectPins
 
 MCP_V1_SERVER = frozenset({"mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP"})
@@ -51,9 +52,12 @@ class Sdk(Enum):
 
 @dataclass(frozen=True)
 class ApiLine:
+    """The line's edges are plain release numbers: packaging (~80M instructions to import, a
+    quarter of a pre-commit run) is loaded only when a project's pins are compared with them."""
+
     package: str
-    low: Version  # first release of the line
-    high: Version  # first release after it
+    first: str  # first release of the line
+    after: str  # first release after it
     family: Sdk
     classes: frozenset[str]
     ctor_flag: bool  # `stateless_http=` on the constructor is accepted and honoured
@@ -61,22 +65,30 @@ class ApiLine:
 
     @property
     def label(self) -> str:
-        return _range_label(self.package, self.low, self.high)
+        return _range_label(self.package, self.first, self.after)
+
+    @cached_property
+    def low(self) -> Version:
+        from packaging.version import Version
+
+        return Version(self.first)
+
+    @cached_property
+    def high(self) -> Version:
+        from packaging.version import Version
+
+        return Version(self.after)
 
     def contains(self, version: Version) -> bool:
         return self.low <= version < self.high
 
 
-def _v(text: str) -> Version:
-    return Version(text)
-
-
 LINES: tuple[ApiLine, ...] = (
-    ApiLine("mcp", _v("1.0"), _v("2.0"), Sdk.MCP_V1, MCP_V1_SERVER, True, frozenset()),
+    ApiLine("mcp", "1.0", "2.0", Sdk.MCP_V1, MCP_V1_SERVER, True, frozenset()),
     ApiLine(
         "mcp",
-        _v("2.0"),
-        _v("3.0"),
+        "2.0",
+        "3.0",
         Sdk.MCP_V2,
         MCP_V2_SERVER,
         False,
@@ -86,17 +98,17 @@ LINES: tuple[ApiLine, ...] = (
     # serves it); 2.x's has `streamable_http_app()`.
     ApiLine(
         "mcp",
-        _v("2.0"),
-        _v("3.0"),
+        "2.0",
+        "3.0",
         Sdk.MCP_V2_LOWLEVEL,
         LOWLEVEL_SERVER,
         False,
         frozenset({"streamable_http_app"}),
     ),
-    ApiLine("fastmcp", _v("0"), _v("2.8"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset()),
-    ApiLine("fastmcp", _v("2.8"), _v("2.10"), Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset({"http_app"})),
-    ApiLine("fastmcp", _v("2.10"), _v("3.0"), Sdk.FASTMCP, FASTMCP_SERVER, True, _FASTMCP_HTTP_SERVES),
-    ApiLine("fastmcp", _v("3.0"), _v("5.0"), Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
+    ApiLine("fastmcp", "0", "2.8", Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset()),
+    ApiLine("fastmcp", "2.8", "2.10", Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset({"http_app"})),
+    ApiLine("fastmcp", "2.10", "3.0", Sdk.FASTMCP, FASTMCP_SERVER, True, _FASTMCP_HTTP_SERVES),
+    ApiLine("fastmcp", "3.0", "5.0", Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
 )
 SERVER_CLASSES = frozenset().union(*(line.classes for line in LINES))
 # Class methods that build a server of their class (fastmcp's proxies and generated servers).
@@ -152,29 +164,32 @@ def _probes(line: ApiLine, pin: Pin) -> list[Version]:
     its edges (its first release and the last pre-release before the next line)."""
     if pin.versions:
         return sorted(pin.versions)
+    from packaging.version import Version
+
     known = [Version(v) for v in _RELEASES.get(line.package, "").split()]
-    return [v for v in known if line.contains(v)] + [line.low, Version(f"{line.high}.dev0")]
+    return [v for v in known if line.contains(v)] + [line.low, Version(f"{line.after}.dev0")]
 
 
 def describe_lines(lines: Sequence[ApiLine]) -> str:
     """Labels of the lines, adjacent lines of one package merged: "fastmcp < 3.0 or mcp 2.x"."""
     merged: list[list[ApiLine]] = []
     for line in lines:
-        if merged and merged[-1][-1].package == line.package and merged[-1][-1].high == line.low:
+        if merged and merged[-1][-1].package == line.package and merged[-1][-1].after == line.first:
             merged[-1].append(line)
         else:
             merged.append([line])
-    return " or ".join(_range_label(run[0].package, run[0].low, run[-1].high) for run in merged)
+    return " or ".join(_range_label(run[0].package, run[0].first, run[-1].after) for run in merged)
 
 
-def _range_label(package: str, low: Version, high: Version) -> str:
+def _range_label(package: str, first: str, after: str) -> str:
     """`mcp 2.x`, `fastmcp 3.x/4.x`, `fastmcp < 2.8`, `fastmcp 2.8 - <2.10`."""
-    whole = low.release[1:] == (0,) * len(low.release[1:]) and high.release[1:] == (0,) * len(high.release[1:])
-    if whole and low.major > 0:
-        return f"{package} " + "/".join(f"{major}.x" for major in range(low.major, high.major))
-    if low.major == 0:
-        return f"{package} < {high}"
-    return f"{package} {low} - <{high}"
+    low, high = (tuple(int(part) for part in text.split(".")) for text in (first, after))
+    whole = not any(low[1:]) and not any(high[1:])
+    if whole and low[0] > 0:
+        return f"{package} " + "/".join(f"{major}.x" for major in range(low[0], high[0]))
+    if low[0] == 0:
+        return f"{package} < {after}"
+    return f"{package} {first} - <{after}"
 
 
 STDIO, HTTP, SSE = "stdio", "streamable-http", "sse"

@@ -234,3 +234,14 @@ def test_a_subclass_of_the_sse_transport_in_another_module_is_legacy_sse(workdir
     write("gw/app.py", 'from gw.transport import TracedSse\n\nsse = TracedSse("/messages/")\n')
     write("gw/other.py", "from gw.transport import TracedSse as Other\n\nclass Local:\n    pass\n\nx = Local()\n")
     assert [(path, line, code) for path, line, code, _ in _check(run)] == [("gw/app.py", 3, "MCP104")]
+
+
+def test_the_index_walks_modules_in_ast_walks_order() -> None:
+    """The index phase's own walk: `ast.walk`'s nodes in `ast.walk`'s order (last binding wins)."""
+    import ast
+
+    from mcp_migrate.lang.python_modules import _walk
+
+    for module in ("engine.py", "lang/python_modules.py", "rules/mcp105_session_routing/_rewrite.py"):
+        tree = ast.parse((Path(__file__).parents[1] / "src/mcp_migrate" / module).read_text(encoding="utf-8"))
+        assert [id(node) for node in _walk(tree)] == [id(node) for node in ast.walk(tree)]

@@ -45,7 +45,7 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     facts = ModuleFacts(path)
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if alias.name != "*":
@@ -70,6 +70,20 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
             facts.assigned[statement.target.id] = statement.value
     return facts
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node in `ast.walk`'s breadth-first order, without its generator per node (the index
+    phase walks every Python file that mentions an SDK)."""
+    nodes = [tree]
+    for node in nodes:  # grows while it is read: breadth first
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                nodes.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
+    return nodes
 
 
 def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:

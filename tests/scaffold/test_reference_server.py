@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,10 +32,21 @@ import pytest
 import yaml
 from mcp import Client
 from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
+from mcp.client.session import ClientRequestContext, ElicitationFnT
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import ResourceUpdated
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, EmptyResult, Request, RequestParams, Result, TextContent
+from mcp_types import (
+    CallToolResult,
+    ElicitRequestParams,
+    ElicitResult,
+    EmptyResult,
+    Request,
+    RequestParams,
+    Result,
+    TextContent,
+)
 from pydantic import ConfigDict
 from support import requires
 from support.proxy import Cluster, Replica, free_ports, nginx_binary, round_robin_cluster
@@ -206,8 +218,11 @@ class Caller:
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str, mode: str, *, token: str | None = None) -> AsyncIterator[Caller]:
-    """A client through the proxy; `token` is sent as a bearer token (the server's principal).
+async def connect(
+    url: str, mode: str, *, token: str | None = None, elicit: ElicitationFnT | None = None
+) -> AsyncIterator[Caller]:
+    """A client through the proxy; `token` is sent as a bearer token (the server's principal);
+    `elicit` answers the server's questions.
 
     Both modes carry the Tasks extension; mcp's client advertises it on 2026-07-28 requests
     only (the extension is 2026 vocabulary), so the legacy client is a plain legacy client."""
@@ -219,6 +234,7 @@ async def connect(url: str, mode: str, *, token: str | None = None) -> AsyncIter
             cache=None,
             read_timeout_seconds=READ_TIMEOUT,
             extensions=[TasksClient()],
+            elicitation_callback=elicit,
         )
         async with client:
             yield Caller(client, mode)
@@ -415,6 +431,11 @@ def test_task_is_followed_through_other_replicas(cluster: Cluster, mode: str) ->
     polls = requests_served(cluster, taskId=task_id)
     others = set(cluster.addresses) - {worker}
     assert others <= set(polls), f"task {task_id} worked on {worker}, read on {dict(polls)}"
+    if mode == "2026-07-28":  # SEP-2663: tasks/* name the task in Mcp-Name, for proxies that route by it
+        named = requests_served(cluster, method="tasks/get", mcpName=task_id)
+        assert sum(named.values()) == sum(requests_served(cluster, method="tasks/get", taskId=task_id).values())
+        assert len(named) >= 2, named
+        assert {e.mcp_name for e in cluster.proxy.entries() if e.mcp_method == "tasks/get"} >= {task_id}
 
 
 def test_only_clients_declaring_the_extension_get_a_task_result(cluster: Cluster) -> None:
@@ -724,3 +745,135 @@ def test_a_short_redis_outage_does_not_fail_running_work_and_is_said_clearly(ser
     assert refund_result(outcome["task"])["status"] == "refunded"
     during = outcome.get("during")
     assert during is not None and "task store unavailable" in during.message, during
+
+
+# --- what else must be shared in the 2026-07-28 era (issue #16) ---------------------------------
+
+SHARED_KEYS = f"{secrets.token_hex(32)},{secrets.token_hex(32)}"  # a rotation ring: the first seals
+
+
+@pytest.fixture(scope="module")
+def keyed_cluster(server_tree: Path, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The deployment as deploy/k8s.yaml has it: request-state keys from one Secret."""
+    directory = tmp_path_factory.mktemp("keyed")
+    with serve(server_tree, directory, redis_database(redis_url, 4), MCP_REQUEST_STATE_KEYS=SHARED_KEYS) as running:
+        yield running
+
+
+async def confirm(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+    """The user says yes."""
+    return ElicitResult(action="accept", content={"confirm": True})
+
+
+def cancel_order(cluster: Cluster, order_id: str) -> CallToolResult | MCPError:
+    """`cancel_order` through the proxy by a 2026-07-28 client that confirms: a multi round-trip
+    call (the first round answers with a question and a sealed requestState, the client retries)."""
+    outcome: list[CallToolResult | MCPError] = []
+
+    async def scenario() -> None:
+        async with connect(cluster.url("/mcp"), "2026-07-28", elicit=confirm) as caller:
+            try:
+                outcome.append(await caller.client.call_tool("cancel_order", {"order_id": order_id}))
+            except MCPError as exc:
+                outcome.append(exc)
+
+    converse(cluster, scenario)
+    return outcome[0]
+
+
+def rounds_of(cluster: Cluster) -> list[str]:
+    """The replica the proxy sent each `cancel_order` round to, oldest first (tests take the
+    rounds their own call added)."""
+    entries = cluster.proxy.entries()
+    return [e.upstream for e in entries if e.mcp_method == "tools/call" and e.mcp_name == "cancel_order"]
+
+
+def test_a_multi_round_trip_retry_on_another_replica_succeeds_with_shared_keys(keyed_cluster: Cluster) -> None:
+    before = len(rounds_of(keyed_cluster))
+    result = cancel_order(keyed_cluster, "ord-shared")
+    assert isinstance(result, CallToolResult) and not result.is_error, result
+    assert result.structured_content == {"order_id": "ord-shared", "status": "cancelled"}
+    first, retry = rounds_of(keyed_cluster)[before:]
+    assert first != retry, "round-robin sent the retry to the replica that sealed the state"
+    served = requests_served(keyed_cluster, method="tools/call", tool="cancel_order")
+    assert set(served) == {first, retry}
+
+
+def test_with_per_process_keys_the_same_retry_fails_with_invalid_request_state(cluster: Cluster) -> None:
+    """The `cluster` fixture sets no MCP_REQUEST_STATE_KEYS: each replica seals with its own key
+    (mcp 2.x's default), which is what MCP206 reports."""
+    before = len(rounds_of(cluster))
+    result = cancel_order(cluster, "ord-per-process")
+    assert isinstance(result, MCPError), result
+    assert (result.code, result.message) == (-32602, "Invalid or expired requestState")
+    first, retry = rounds_of(cluster)[before:]
+    assert first != retry
+    [rejecting] = [r for r in cluster.replicas if r.address == retry]
+    assert any("requestState rejected" in str(e.get("message")) for e in events(rejecting)), rejecting.log()
+    assert any(e.get("event") == "request_state.per_process_key" for e in events(rejecting))
+
+
+def place_order_heard_by_a_listener(cluster: Cluster, wait: float) -> tuple[dict[str, Any], list[Any]]:
+    """One client listens for `orders://recent` changes; another places an order. Returns the
+    order and the events the listener received within `wait` seconds."""
+    heard: list[Any] = []
+    placed: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with (
+            connect(cluster.url("/mcp"), "2026-07-28") as listener,
+            connect(cluster.url("/mcp"), "2026-07-28") as writer,
+            listener.client.listen(resource_subscriptions=["orders://recent"]) as stream,
+        ):
+            result = await writer.call("place_order", {"item": "lamp", "amount_cents": 1200})
+            assert result.structured_content is not None
+            placed.update(result.structured_content)
+            with anyio.move_on_after(wait):
+                heard.append(await stream.__anext__())
+
+    converse(cluster, scenario)
+    return placed, heard
+
+
+def listen_and_place_replicas(cluster: Cluster, since: int) -> tuple[str, str]:
+    entries = cluster.proxy.entries()[since:]
+    deadline = time.monotonic() + 5  # nginx logs a stream when it ends
+    while not any(e.mcp_method == "subscriptions/listen" for e in entries) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entries = cluster.proxy.entries()[since:]
+    [listen] = [e.upstream for e in entries if e.mcp_method == "subscriptions/listen"]
+    [place] = [e.upstream for e in entries if e.mcp_name == "place_order"]
+    return listen, place
+
+
+def test_a_change_on_one_replica_reaches_a_listener_on_another_through_redis(keyed_cluster: Cluster) -> None:
+    since = len(keyed_cluster.proxy.entries())
+    placed, heard = place_order_heard_by_a_listener(keyed_cluster, wait=10)
+    assert heard == [ResourceUpdated(uri="orders://recent")], keyed_cluster.logs()
+    listen, place = listen_and_place_replicas(keyed_cluster, since)
+    assert listen != place
+
+    async def read_back() -> None:
+        async with connect(keyed_cluster.url("/mcp"), "2026-07-28") as reader:
+            resource = await reader.client.read_resource("orders://recent")
+            [content] = resource.contents
+            newest = json.loads(getattr(content, "text", "[]"))
+            assert newest[0]["order_id"] == placed["order_id"]  # read back through yet another replica
+
+    converse(keyed_cluster, read_back)
+
+
+def test_with_the_in_memory_bus_the_listener_on_another_replica_hears_nothing(
+    server_tree: Path, tmp_path: Path
+) -> None:
+    """No REDIS_URL: the SDK's InMemorySubscriptionBus (what MCP207 reports); tasks and orders go
+    to a SQLite file the replicas share on this host, so only notifications stay per process."""
+    database = tmp_path / "shared.db"
+    env = {"MCP_TASKS_DB": f"sqlite:///{database}", "ORDERS_DB": str(tmp_path / "orders.db")}
+    with serve(server_tree, tmp_path / "cluster", "", **env) as cluster:
+        since = len(cluster.proxy.entries())
+        placed, heard = place_order_heard_by_a_listener(cluster, wait=2)
+        listen, place = listen_and_place_replicas(cluster, since)
+    assert placed["order_id"].startswith("ord_")
+    assert listen != place
+    assert heard == []

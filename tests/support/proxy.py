@@ -87,6 +87,8 @@ class AccessLogEntry:
     uri: str
     status: int
     upstream: str
+    mcp_method: str = ""  # the request's Mcp-Method header (SEP-2243), "" when absent
+    mcp_name: str = ""  # its Mcp-Name header: the tool, or the task id of tasks/*
 
 
 @dataclass
@@ -114,8 +116,9 @@ class Proxy:
             return []
         entries = []
         for line in self.access_log.read_text(encoding="utf-8").splitlines():
-            method, uri, status, upstream = line.split("\t")
-            entries.append(AccessLogEntry(method, uri, int(status), upstream))
+            method, uri, status, upstream, mcp_method, mcp_name = line.split("\t")
+            headers = ["" if value == "-" else value for value in (mcp_method, mcp_name)]
+            entries.append(AccessLogEntry(method, uri, int(status), upstream, *headers))
         return entries
 
     def upstreams(self) -> list[str]:
@@ -253,7 +256,8 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
 
-    log_format upstreams "$request_method\\t$request_uri\\t$status\\t$upstream_addr";
+    log_format upstreams
+        "$request_method\\t$request_uri\\t$status\\t$upstream_addr\\t$http_mcp_method\\t$http_mcp_name";
     access_log {d}/access.log upstreams;
 
     upstream replicas {{

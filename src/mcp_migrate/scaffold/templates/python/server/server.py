@@ -11,8 +11,18 @@ a long-running tool call, is a task (the `io.modelcontextprotocol/tasks` extensi
 fallbacks for clients without it) in a store every replica shares: Redis when REDIS_URL is
 set, else SQLite (`MCP_TASKS_DB`, default ./tasks.db: replicas on one host).
 
-Tools: `lookup_order` (quick) and `refund` (slow: it returns a task; large refunds ask the
-client to confirm mid-task). Run: `python server.py` (PORT, HOST), or see README.md.
+Two more things outlive a request, and are shared too:
+- a question asked mid-call (`cancel_order` asks the client to confirm): the client retries the
+  call with a sealed `requestState`, and the retry may reach any replica, so the sealing keys
+  come from MCP_REQUEST_STATE_KEYS (request_state_keys.py) and the server name is a constant;
+- a change announced to `subscriptions/listen` clients (`place_order` updates the list of
+  recent orders): the listener may be held by any replica, so events go through Redis pub/sub
+  (shared_bus.py) when REDIS_URL is set.
+
+Tools: `lookup_order` (quick), `refund` (slow: it returns a task; large refunds ask the client
+to confirm mid-task), `cancel_order` (asks the client to confirm, multi round-trip) and
+`place_order` (changes the `orders://recent` list and notifies listeners). Run: `python
+server.py` (PORT, HOST), or see README.md.
 """
 
 from __future__ import annotations
@@ -27,21 +37,26 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_tasks import TaskNotFound, open_store
 from mcp_tasks.extension import TasksExtension, TaskTool, progress, request_input
 from mcp_tasks.reaper import run_reaper
 from pydantic import BaseModel, Field
+from recent_orders import RecentOrders
+from request_state_keys import request_state_security
+from shared_bus import RedisSubscriptionBus
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+SERVER_NAME = "refunds"  # the audience of every sealed requestState: the same on every replica
 HOST = os.environ.get("HOST", "127.0.0.1")  # 0.0.0.0 in a container
+REDIS_URL = os.environ.get("REDIS_URL") or None
 PORT = int(os.environ.get("PORT", "8000"))
 REPLICA = os.environ.get("REPLICA_ID") or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -103,12 +118,33 @@ tasks = TasksExtension(
 )
 
 
+# Change notifications reach listeners on every replica through Redis; without it, only
+# listeners on the replica that made the change hear of it (fine for one replica).
+bus = RedisSubscriptionBus(REDIS_URL) if REDIS_URL else None
+orders = RecentOrders(REDIS_URL, os.environ.get("ORDERS_DB") or "orders.db")  # ORDERS_DB: the SQLite file without Redis
+
+
 @contextlib.asynccontextmanager
 async def lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
-    """Once per replica: open the shared task store, run the task workers and the reaper."""
-    store = open_store(os.environ.get("REDIS_URL"))  # None: MCP_TASKS_DB, else sqlite:///./tasks.db
+    """Once per replica: open the shared task store, run the task workers, the reaper and the
+    relay of change notifications."""
+    store = open_store(REDIS_URL)  # None: MCP_TASKS_DB, else sqlite:///./tasks.db
     try:
         async with anyio.create_task_group() as background:
+            if bus is not None:
+                background.start_soon(bus.relay)
+                with anyio.fail_after(10):
+                    await bus.ready.wait()  # subscribed before the first request is taken
+            else:
+                log.warning(
+                    json.dumps(
+                        {
+                            "event": "bus.in_memory",
+                            "message": "REDIS_URL is not set: change "
+                            "notifications reach listeners on this replica only",
+                        }
+                    )
+                )
             background.start_soon(
                 partial(
                     run_reaper,
@@ -124,6 +160,9 @@ async def lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
             background.cancel_scope.cancel()
     finally:
         await store.close()
+        await orders.close()
+        if bus is not None:
+            await bus.close()
 
 
 async def log_requests(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -132,6 +171,9 @@ async def log_requests(ctx: ServerRequestContext[Any, Any], call_next: CallNext)
     started = time.perf_counter()
     params = ctx.params or {}
     line: dict[str, Any] = {"event": "mcp.request", "method": ctx.method, "protocolVersion": ctx.protocol_version}
+    headers = getattr(ctx.request, "headers", None)
+    if headers is not None and headers.get("mcp-name"):
+        line["mcpName"] = headers["mcp-name"]  # tasks/*: the task id, for a proxy that routes by it
     if ctx.method == "tools/call":
         line["tool"] = params.get("name")
         arguments = params.get("arguments")
@@ -153,11 +195,13 @@ async def log_requests(ctx: ServerRequestContext[Any, Any], call_next: CallNext)
 
 
 mcp = MCPServer(
-    "refunds",
+    SERVER_NAME,
     instructions="Look up orders and refund them. A refund runs as a task: follow it to its end.",
     extensions=[tasks],
     lifespan=lifespan,
     middleware=[log_requests],
+    request_state_security=request_state_security(),  # MCP_REQUEST_STATE_KEYS, shared by every replica
+    subscriptions=bus,  # None: the SDK's in-memory bus
 )
 
 
@@ -206,6 +250,49 @@ async def refund(order_id: str, amount_cents: int, reason: str = "") -> dict[str
         await anyio.sleep(REFUND_STEP_SECONDS)  # the simulated provider call
     refund_id = "rf_" + hashlib.sha256(f"{order_id}:{amount_cents}:{reason}".encode()).hexdigest()[:16]
     return {"order_id": order_id, "status": "refunded", "amount_cents": amount_cents, "refund_id": refund_id}
+
+
+class CancelConfirmation(BaseModel):
+    confirm: bool = Field(description="Cancel the order?")
+
+
+def ask_to_cancel(order_id: str) -> Elicit[CancelConfirmation]:
+    """Ask the client before cancelling. On 2026-07-28 this is a multi round-trip call: the
+    answer comes back with the retried call, on whichever replica it reaches."""
+    return Elicit(f"Cancel order {order_id}?", CancelConfirmation)
+
+
+@mcp.tool()
+def cancel_order(order_id: str, confirmation: Annotated[CancelConfirmation, Resolve(ask_to_cancel)]) -> dict[str, Any]:
+    """Cancel an order, once the client confirms."""
+    status = "cancelled" if confirmation.confirm else "kept"
+    log.info(json.dumps({"event": "order.cancel", "orderId": order_id, "status": status}))
+    return {"order_id": order_id, "status": status}
+
+
+@mcp.tool()
+async def place_order(item: str, amount_cents: int, ctx: Context) -> dict[str, Any]:
+    """Place an order: it joins `orders://recent`, and every listener is told the list changed."""
+    if amount_cents <= 0:
+        raise ToolError("amount_cents must be positive")
+    order = {
+        "order_id": "ord_" + hashlib.sha256(f"{item}:{amount_cents}:{time.time_ns()}".encode()).hexdigest()[:12],
+        "item": item,
+        "amount_cents": amount_cents,
+        "placed_by": REPLICA,
+    }
+    await orders.add(order)
+    await ctx.notify_resource_updated(RECENT_ORDERS)
+    return order
+
+
+RECENT_ORDERS = "orders://recent"
+
+
+@mcp.resource(RECENT_ORDERS, mime_type="application/json")
+async def recent_orders() -> str:
+    """The newest orders, newest first (at most 50)."""
+    return json.dumps(await orders.newest())
 
 
 async def healthz(request: Request) -> Response:

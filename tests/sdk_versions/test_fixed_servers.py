@@ -12,6 +12,8 @@ the table in sdk/python_versions.py to the installed packages' own signatures.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import subprocess
 from functools import cache
@@ -30,6 +32,7 @@ from mcp_migrate.sdk.python_versions import LINES, ApiLine
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
+REQUEST_STATE_KEYS = secrets.token_hex(32)
 FIXTURES = HERE.parent / "fixtures"
 _SNAPSHOTS = ("findings.txt", "expected", "input.")
 
@@ -67,7 +70,8 @@ def _envs_for(case: Path, text: str, tmp: Path) -> list[SdkEnv]:
 
 
 def _outputs() -> list[tuple[Path, Path]]:
-    return sorted((p.parent, p) for p in FIXTURES.glob("MCP1*/*/expected*.py"))
+    fixed = [*FIXTURES.glob("MCP1*/*/expected*.py"), *FIXTURES.glob("MCP206/*/expected*.py")]
+    return sorted((p.parent, p) for p in fixed)
 
 
 def _params() -> list[Any]:
@@ -92,6 +96,7 @@ def _probe(env: SdkEnv, *paths: Path) -> list[dict[str, Any]]:
         timeout=180,
         stdin=subprocess.DEVNULL,  # a stdio server reads end-of-file and stops
         cwd=paths[0].parent,
+        env={**os.environ, "MCP_REQUEST_STATE_KEYS": REQUEST_STATE_KEYS},  # what MCP206's fix reads
     )
     assert out.exists(), f"probe wrote nothing (exit {done.returncode}): {done.stderr[-2000:]}"
     return json.loads(out.read_text())  # type: ignore[no-any-return]
@@ -138,6 +143,7 @@ try:
     ctor = True
 except TypeError:
     ctor = False
+parameters = inspect.signature(Server.__init__).parameters
 serving = {}
 for name in ("run", "run_async", "http_app", "run_http_async", "streamable_http_app", "run_streamable_http_async"):
     method = getattr(Server, name, None)
@@ -151,7 +157,12 @@ for name in ("run", "run_async", "http_app", "run_http_async", "streamable_http_
         serving[name] = target is not None and "stateless_http" in inspect.signature(target).parameters
     else:
         serving[name] = False
-print(json.dumps({"ctor": ctor, "serving": [n for n, ok in serving.items() if ok]}))
+print(json.dumps({
+    "ctor": ctor,
+    "serving": [n for n, ok in serving.items() if ok],
+    "request_state_keys": "request_state_security" in parameters,
+    "subscription_bus": "subscriptions" in parameters,
+}))
 """
 
 
@@ -173,6 +184,8 @@ def test_api_table_matches_the_installed_sdk(line: ApiLine, env: SdkEnv) -> None
     real = json.loads(done.stdout.strip().splitlines()[-1])
     assert line.ctor_flag == real["ctor"], f"{line.label}: constructor flag is {real['ctor']} in {env.name}"
     assert line.serve_flag == set(real["serving"]), f"{line.label}: {env.name} takes it on {real['serving']}"
+    assert line.request_state_keys == real["request_state_keys"], f"{line.label}: request_state_security= in {env.name}"
+    assert line.subscription_bus == real["subscription_bus"], f"{line.label}: subscriptions= in {env.name}"
 
 
 def test_every_env_release_has_a_line() -> None:

@@ -437,6 +437,44 @@ def keyword(call: cst.Call, name: str) -> cst.Arg | None:
     return None
 
 
+def imports_for(module: PythonModule, *targets: str) -> tuple[list[str], list[Edit]] | None:
+    """The local names under which each target (`os`, or `package.module.Name`) is usable, and
+    the edit that imports those the module does not have yet: top-level import lines, in the
+    order given, after the last one. None when a name an import would bind is already bound to
+    something else, or the module has no top-level import to go after."""
+    names: list[str] = []
+    lines: list[str] = []
+    for target in targets:
+        existing = [
+            local
+            for local, imported in module._imports.items()
+            if imported == (target,) and local not in module._bound_locally
+        ]
+        if existing:
+            names.append(existing[0])
+            continue
+        package, _, name = target.rpartition(".")
+        local = name or target
+        if local in module._imports or local in module._bound_locally:
+            return None
+        names.append(local)
+        lines.append(f"import {target}" if not package else f"from {package} import {name}")
+    if not lines:
+        return names, []
+    last = None
+    for statement in module.tree.body:
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+        ):
+            last = statement
+    if last is None:
+        return None
+    end = module.end(last)
+    if module.text.startswith(module.newline, end):
+        end += len(module.newline)
+    return names, [Edit(end, end, "".join(f"{line}{module.newline}" for line in lines))]
+
+
 def argument(call: cst.Call, name: str, position: int | None = None) -> cst.Arg | None:
     """A keyword argument, or the positional one at `position` when given that way."""
     found = keyword(call, name)

@@ -62,6 +62,11 @@ class ApiLine:
     classes: frozenset[str]
     ctor_flag: bool  # `stateless_http=` on the constructor is accepted and honoured
     serve_flag: frozenset[str]  # serving methods that accept `stateless_http=` for HTTP
+    # The constructor takes `request_state_security=RequestStateSecurity(keys=[...])` (else the
+    # multi round-trip state is sealed with a key of the process) ...
+    request_state_keys: bool = False
+    # ... and `subscriptions=` (a SubscriptionBus; else an in-process one) for `subscriptions/listen`.
+    subscription_bus: bool = False
 
     @property
     def label(self) -> str:
@@ -93,6 +98,8 @@ LINES: tuple[ApiLine, ...] = (
         MCP_V2_SERVER,
         False,
         frozenset({"run", "streamable_http_app", "run_streamable_http_async"}),
+        request_state_keys=True,
+        subscription_bus=True,
     ),
     # mcp 1.x's low-level Server has no HTTP method of its own (a StreamableHTTPSessionManager
     # serves it); 2.x's has `streamable_http_app()`.
@@ -108,7 +115,9 @@ LINES: tuple[ApiLine, ...] = (
     ApiLine("fastmcp", "0", "2.8", Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset()),
     ApiLine("fastmcp", "2.8", "2.10", Sdk.FASTMCP, FASTMCP_SERVER, True, frozenset({"http_app"})),
     ApiLine("fastmcp", "2.10", "3.0", Sdk.FASTMCP, FASTMCP_SERVER, True, _FASTMCP_HTTP_SERVES),
-    ApiLine("fastmcp", "3.0", "5.0", Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
+    ApiLine("fastmcp", "3.0", "4.0", Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES),
+    # fastmcp 4 is built on mcp 2: the same request-state policy; no `subscriptions/listen` bus of its own.
+    ApiLine("fastmcp", "4.0", "5.0", Sdk.FASTMCP, FASTMCP_SERVER, False, _FASTMCP_HTTP_SERVES, request_state_keys=True),
 )
 SERVER_CLASSES = frozenset().union(*(line.classes for line in LINES))
 # Class methods that build a server of their class (fastmcp's proxies and generated servers).

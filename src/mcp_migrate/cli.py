@@ -371,10 +371,23 @@ def verify(
     args: Annotated[
         str | None, typer.Option("--args", metavar="JSON", help="Arguments for --call, a JSON object.")
     ] = None,
+    change: Annotated[
+        str | None,
+        typer.Option(
+            "--change",
+            metavar="TOOL",
+            help="A tool whose call the server announces to subscriptions/listen clients: called through the "
+            "last URL while a listener waits on the first.",
+        ),
+    ] = None,
+    change_args: Annotated[
+        str | None, typer.Option("--change-args", metavar="JSON", help="Arguments for --change, a JSON object.")
+    ] = None,
     format: Annotated[Literal["text", "json"], typer.Option("--format", help="Output format.")] = "text",
 ) -> int:
     """Probe running replicas: prove the deployment is stateless (exit 1 when a check fails, 2 when unreachable)."""
-    return _verify(urls, header or [], timeout, requests, call, args, format)
+    calls = {"--call": (call, args), "--change": (change, change_args)}
+    return _verify(urls, header or [], timeout, requests, calls, format)
 
 
 Out = Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write it.")]
@@ -442,10 +455,10 @@ def _verify(
     header_lines: list[str],
     timeout: float,
     requests: int,
-    call: str | None,
-    args: str | None,
+    calls: dict[str, tuple[str | None, str | None]],
     fmt: str,
 ) -> int:
+    """`calls`: the tools verify may call (`--call`, `--change`), each with its JSON arguments."""
     import json
     from urllib.parse import urlparse
 
@@ -462,17 +475,23 @@ def _verify(
         if not sep or not name.strip():
             raise UsageError(f"--header wants 'Name: value', not {header!r}")
         headers[name.strip()] = value.strip()
-    if args is not None and not call:
-        raise UsageError("--args needs --call TOOL")
-    try:
-        arguments = json.loads(args) if args is not None else {}
-    except ValueError as exc:
-        raise UsageError(f"--args is not valid JSON: {exc}") from None
-    if not isinstance(arguments, dict):
-        raise UsageError("--args must be a JSON object")
+    arguments: dict[str, dict[str, object]] = {}
+    for option, (tool, text) in calls.items():
+        flag = "--args" if option == "--call" else f"{option}-args"
+        if text is not None and not tool:
+            raise UsageError(f"{flag} needs {option} TOOL")
+        try:
+            value = json.loads(text) if text is not None else {}
+        except ValueError as exc:
+            raise UsageError(f"{flag} is not valid JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise UsageError(f"{flag} must be a JSON object")
+        arguments[option] = value
     if timeout <= 0 or requests < 2:
         raise UsageError("--timeout must be positive and --requests at least 2")
-    result = probe.run(probe.Options(urls, headers, timeout, requests, call, arguments))
+    options = probe.Options(urls, headers, timeout, requests, calls["--call"][0], arguments["--call"])
+    options.change, options.change_arguments = calls["--change"][0], arguments["--change"]
+    result = probe.run(options)
     sys.stdout.write(report.as_json(result) if fmt == "json" else report.text(result))
     if result.unreachable:
         return EXIT_ERROR

@@ -147,3 +147,50 @@ def test_reference_server_passes_with_and_without_the_proxy(tmp_path: Path) -> N
             code, report, output = verify(*direct, *refund)
             assert code == 0, output
             assert statuses(report)["tasks.visible-everywhere"] == "pass", output
+
+
+def test_reference_server_shares_request_state_and_change_notifications(tmp_path: Path) -> None:
+    """The 2026-07-28 checks on the reference server: a multi round-trip call retried through
+    another replica, and a listener on one replica hearing a change made through another. With
+    shared keys and the Redis bus both pass; with per-process keys and the in-memory bus both
+    fail, saying why."""
+    from support.redis_server import redis_binary, redis_server
+
+    need(None if redis_binary() else "redis-server not installed (scripts/test.sh installs it)")
+    tree = tmp_path / "server"
+    subprocess.run([sys.executable, "-m", "mcp_migrate", "scaffold", "server", "--out", str(tree)], check=True)
+    calls = [
+        *("--call", "cancel_order", "--args", '{"order_id": "o-9"}'),
+        *("--change", "place_order", "--change-args", '{"item": "lamp", "amount_cents": 1200}'),
+    ]
+    checks = ("modern.multi-round-trip-other-replica", "modern.listen-other-replica")
+    command = [sys.executable, "server.py"]
+    with redis_server(tmp_path / "redis") as redis:
+        shared = {
+            "REDIS_URL": redis.url,
+            "MCP_TASKS_DB": "",
+            "MCP_REQUEST_STATE_KEYS": "k" * 64,
+            "PYTHONUNBUFFERED": "1",
+        }
+        with round_robin_cluster(command, 3, tmp_path / "shared", cwd=tree, env=shared) as cluster:
+            direct = [f"http://{address}/mcp" for address in cluster.addresses]
+            code, report, output = verify(*direct, *calls)
+            assert [statuses(report)[name] for name in checks] == ["pass", "pass"], output + json.dumps(report)
+    alone = {"MCP_TASKS_DB": f"sqlite:///{tmp_path / 'tasks.db'}", "ORDERS_DB": str(tmp_path / "orders.db")}
+    with round_robin_cluster(
+        command, 3, tmp_path / "alone", cwd=tree, env={**alone, "PYTHONUNBUFFERED": "1"}
+    ) as cluster:
+        direct = [f"http://{address}/mcp" for address in cluster.addresses]
+        code, report, output = verify(*direct, *calls)
+        assert code == 1, output
+        assert [statuses(report)[name] for name in checks] == ["fail", "fail"], output
+        assert "Invalid or expired requestState" in output and "MCP207" in output
+
+
+def test_the_2026_checks_skip_clearly_without_a_tool_to_call(tmp_path: Path) -> None:
+    command, env = _python(stateless=True)
+    with round_robin_cluster(command, 2, tmp_path, env=env) as cluster:
+        _, report, output = verify(cluster.url("/mcp"))
+    found = statuses(report)
+    for name in ("modern.multi-round-trip-other-replica", "modern.listen-other-replica"):
+        assert found.get(name, "skip") == "skip", output

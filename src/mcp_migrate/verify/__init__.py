@@ -20,6 +20,8 @@ from .wire import LEGACY, MODERN, Reply, Unreachable, Wire, modern_headers, mode
 Status = Literal["pass", "fail", "skip"]
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 FALLBACK_STATUS_TOOL = "get_task_status"
+# What verify declares on 2026-07-28 calls of --call: it can be asked anything (it declines).
+ANSWERING: dict[str, Any] = {"elicitation": {"form": {}}, "sampling": {}, "roots": {}}
 
 
 @dataclass
@@ -37,6 +39,8 @@ class Options:
     requests: int = 6
     call: str | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
+    change: str | None = None  # a tool whose call the server announces to `subscriptions/listen` clients
+    change_arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,6 +70,8 @@ def run(options: Options) -> Report:
             return report
         probe.legacy()
         probe.modern()
+        probe.multi_round_trip()
+        probe.listen_across()
         probe.tasks()
         probe.official_client()
     except _Stop:
@@ -82,6 +88,9 @@ class _Probe:
     modern_supported: bool = False
     discover: dict[str, Any] = field(default_factory=dict)
     tools: list[str] = field(default_factory=list)
+    # --call asks the client something mid-call: legacy clients can only answer over a session,
+    # so without one it is a 2026-07-28 tool and the legacy checks leave it out.
+    needs_back_channel: bool = False
 
     # -- plumbing -----------------------------------------------------------------------------
     def _post(self, url: str, message: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
@@ -178,17 +187,26 @@ class _Probe:
                 continue
             assert response is not None
             self.tools = [t.get("name") for t in response["result"].get("tools", [])]
-            if self.options.call:
+            if self.options.call and not self.needs_back_channel:
                 reply, response = self._legacy(url, "tools/call", self._call_params())
                 error = self._error(reply, response)
-                if error is not None:
+                if error is not None and _no_back_channel(response):
+                    self.needs_back_channel = True
+                elif error is not None:
                     failures.append(f"tools/call {self.options.call} via {url} without a session: {error}")
+        called = self.options.call and not self.needs_back_channel
+        note = (
+            f" (`{self.options.call}` asks the client mid-call, which needs a session in the legacy protocol: it "
+            "was left out of the legacy checks)"
+            if self.needs_back_channel
+            else ""
+        )
         self._verdict(
             "legacy.sessionless-requests",
             failures,
             "tools/list"
-            + (" and tools/call" if self.options.call else "")
-            + f" without a session succeeded on {len(self.options.urls)} URL(s)",
+            + (" and tools/call" if called else "")
+            + f" without a session succeeded on {len(self.options.urls)} URL(s){note}",
         )
         self._round_robin()
         url = self.options.urls[-1]
@@ -217,10 +235,9 @@ class _Probe:
                 },
             ),
         ]
+        call = self.options.call and not self.needs_back_channel
         while len(steps) < max(self.options.requests, 2):
-            steps.append(
-                ("tools/list", {}) if not self.options.call or len(steps) % 2 else ("tools/call", self._call_params())
-            )
+            steps.append(("tools/list", {}) if not call or len(steps) % 2 else ("tools/call", self._call_params()))
         session: str | None = None
         for index, (method, params) in enumerate(steps, 1):
             url = next(urls)
@@ -268,8 +285,10 @@ class _Probe:
             if reply.session_id:
                 minted.append(f"{url} returned Mcp-Session-Id on tools/list")
             if self.options.call:
-                reply, response = self._modern(url, "tools/call", self._call_params(), name=self.options.call)
-                error = self._error(reply, response)
+                reply, response = self._modern(
+                    url, "tools/call", self._call_params(), name=self.options.call, capabilities=ANSWERING
+                )
+                error = self._error(reply, response)  # a question (input_required) is an answer too
                 if error is not None:
                     failures.append(f"tools/call {self.options.call} via {url}: {error}")
         self._verdict(
@@ -319,7 +338,7 @@ class _Probe:
                 "tools/call",
                 self._call_params(),
                 name=self.options.call,
-                capabilities={"extensions": {TASKS_EXTENSION: {}}},
+                capabilities={**ANSWERING, "extensions": {TASKS_EXTENSION: {}}},
             )
             result = response.get("result") if response else None
             task_id = result.get("taskId") if isinstance(result, dict) and result.get("resultType") == "task" else None
@@ -359,6 +378,113 @@ class _Probe:
             f"task {task_id[:12]}... created via {first} was found through {len(targets)} request(s)",
         )
 
+    def multi_round_trip(self) -> None:
+        """A tool that asks the client something (2026-07-28: `InputRequiredResult`) is retried
+        with the answers and its `requestState` through another URL than the first round: every
+        replica must open state any replica sealed (shared keys, one audience)."""
+        name = "modern.multi-round-trip-other-replica"
+        if not self.modern_supported or not self.options.call:
+            if self.modern_supported:
+                self.report.add(name, "skip", "name a tool that asks the client something with --call")
+            return
+        first = self.options.urls[0]
+        reply, response = self._modern(
+            first, "tools/call", self._call_params(), name=self.options.call, capabilities=ANSWERING
+        )
+        result = response.get("result") if response else None
+        if not isinstance(result, dict) or result.get("resultType") != "input_required":
+            shown = self._error(reply, response) or "a result without asking"
+            self.report.add(name, "skip", f"`{self.options.call}` did not ask the client anything ({shown})")
+            return
+        state = result.get("requestState")
+        answers = {key: _decline(request) for key, request in (result.get("inputRequests") or {}).items()}
+        if len(self.options.urls) > 1:
+            targets = self.options.urls[1:]
+        else:  # one balanced URL: retry a few times, so that the balancer sends some elsewhere
+            targets = self.options.urls * max(self.options.requests, 2)
+        failures = []
+        for url in targets:
+            params = {**self._call_params(), "inputResponses": answers}
+            if state is not None:
+                params["requestState"] = state
+            reply, response = self._modern(url, "tools/call", params, name=self.options.call, capabilities=ANSWERING)
+            if response is not None and "error" in response:
+                failures.append(f"the retry via {url}: {self._error(reply, response)}")
+            elif response is None:
+                failures.append(f"the retry via {url}: {reply.describe()}")
+        where = f"via {', '.join(targets)}" if len(self.options.urls) > 1 else f"{len(targets)} times through {first}"
+        self._verdict(
+            name,
+            failures,
+            f"`{self.options.call}` asked {len(answers)} question(s) via {first}; the retry with its requestState "
+            f"(answers declined, so nothing is confirmed) was accepted {where}",
+        )
+
+    def listen_across(self) -> None:
+        """A `subscriptions/listen` stream on one URL hears of a change made through another."""
+        name = "modern.listen-other-replica"
+        if not self.modern_supported:
+            return
+        if not self.options.change:
+            self.report.add(
+                name, "skip", "name a tool whose call the server announces (a list or resource change) with --change"
+            )
+            return
+        listener, trigger = self.options.urls[0], self.options.urls[-1]
+        reply, response = self._modern(listener, "resources/list", {})
+        resources = response["result"].get("resources", []) if response and "result" in response else []
+        uris = [r["uri"] for r in resources if isinstance(r, dict) and isinstance(r.get("uri"), str)]
+        notifications: dict[str, Any] = {
+            "toolsListChanged": True,
+            "promptsListChanged": True,
+            "resourcesListChanged": True,
+        }
+        if uris:
+            notifications["resourceSubscriptions"] = uris
+        listen_id = self.wire.next_id()
+        message = {
+            "jsonrpc": "2.0",
+            "id": listen_id,
+            "method": "subscriptions/listen",
+            "params": {"notifications": notifications, "_meta": modern_meta()},
+        }
+        try:
+            stream = self.wire.stream(listener, message, modern_headers("subscriptions/listen"))
+        except Unreachable as exc:
+            self.report.unreachable[listener] = str(exc)
+            raise _Stop from None
+        try:
+            first = stream.next(self.options.timeout)
+            if first is None or first.get("method") != "notifications/subscriptions/acknowledged":
+                why = first.get("error", {}).get("message") if first and "error" in first else None
+                status: Status = "skip" if first is not None and "error" in first else "fail"
+                shown = why or (stream.reply.describe() if stream.reply else f"no acknowledgement: {first}")
+                self.report.add(name, status, f"subscriptions/listen via {listener}: {shown}")
+                return
+            params = {"name": self.options.change, "arguments": self.options.change_arguments}
+            reply, response = self._modern(trigger, "tools/call", params, name=self.options.change)
+            error = self._error(reply, response)
+            if error is not None:
+                self.report.add(name, "fail", f"tools/call {self.options.change} via {trigger}: {error}")
+                return
+            heard = stream.next(self.options.timeout)
+            while heard is not None and "method" not in heard:
+                heard = stream.next(self.options.timeout)
+        finally:
+            stream.close()
+        spread = (
+            f"{self.options.change} called via {trigger}" if trigger != listener else f"{self.options.change} called"
+        )
+        if heard is None:
+            self.report.add(
+                name,
+                "fail",
+                f"a listener via {listener} heard nothing within {self.options.timeout:g} s of {spread}: the change "
+                "was published on another replica's bus only (an in-process bus; see MCP207)",
+            )
+        else:
+            self.report.add(name, "pass", f"a listener via {listener} received {heard['method']} after {spread}")
+
     def official_client(self) -> None:
         try:
             from ._client import converse
@@ -373,10 +499,13 @@ class _Probe:
         failures = []
         for url in self.options.urls:
             for mode in modes:
-                error = converse(url, mode, self.options)
+                call = self.options.call if mode != "legacy" or not self.needs_back_channel else None
+                error = converse(url, mode, self.options, call)
                 if error is not None:
                     failures.append(f"{mode} via {url}: {error}")
         called = f" and called {self.options.call}" if self.options.call else ""
+        if self.needs_back_channel and len(modes) > 1:
+            called += f" (in {MODERN} mode: it asks the client mid-call)"
         success = f"the official mcp client listed tools{called} in {' and '.join(modes)} mode through every URL"
         self._verdict("client.conversation", failures, success)
 
@@ -387,6 +516,24 @@ class _Probe:
             )
         else:
             self.report.add(name, "pass", success)
+
+
+def _no_back_channel(response: dict[str, Any] | None) -> bool:
+    """The SDKs' answer to a server-to-client request without a session (mcp: -32600 "... has no
+    back-channel ...")."""
+    error = (response or {}).get("error") or {}
+    return "back-channel" in str(error.get("message", "")) or "back channel" in str(error.get("message", ""))
+
+
+def _decline(request: Any) -> dict[str, Any]:
+    """An answer to one input request that commits to nothing: elicitations are declined,
+    sampling gets an empty reply, roots an empty list."""
+    method = request.get("method") if isinstance(request, dict) else None
+    if method == "sampling/createMessage":
+        return {"role": "assistant", "content": {"type": "text", "text": ""}, "model": "mcp-migrate-verify"}
+    if method == "roots/list":
+        return {"roots": []}
+    return {"action": "decline"}
 
 
 def _task_id_in(result: Any) -> str | None:

@@ -8,30 +8,41 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitResult
 
 if TYPE_CHECKING:
     from . import Options
 
 
-def converse(url: str, mode: str, options: Options) -> str | None:
-    """List tools (and call the named one) in `mode`; the error as one line, or None."""
+def converse(url: str, mode: str, options: Options, call: str | None) -> str | None:
+    """List tools (and call `call`) in `mode`; the error as one line, or None. A question the
+    tool asks mid-call is declined: a tool error after that is the tool's answer to a decline."""
     try:
-        anyio.run(_converse, url, mode, options)
+        anyio.run(_converse, url, mode, options, call)
     except Exception as exc:  # the client's task groups wrap errors in groups
         return _describe(exc)
     return None
 
 
-async def _converse(url: str, mode: str, options: Options) -> None:
+async def _converse(url: str, mode: str, options: Options, call: str | None) -> None:
+    asked: list[str] = []
+
+    async def decline(context: Any, params: Any) -> ElicitResult:
+        asked.append(getattr(params, "message", ""))
+        return ElicitResult(action="decline")
+
     with anyio.fail_after(options.timeout * 3):
         async with httpx2.AsyncClient(headers=options.headers, timeout=options.timeout) as http:
             transport = streamable_http_client(url, http_client=http)
-            async with Client(transport, mode=mode, cache=None, read_timeout_seconds=options.timeout) as client:
+            client = Client(
+                transport, mode=mode, cache=None, read_timeout_seconds=options.timeout, elicitation_callback=decline
+            )
+            async with client:
                 await client.list_tools()
-                if options.call:
-                    result: Any = await client.call_tool(options.call, options.arguments)
-                    if getattr(result, "is_error", False):
-                        raise RuntimeError(f"tools/call {options.call} returned an error result")
+                if call:
+                    result: Any = await client.call_tool(call, options.arguments)
+                    if getattr(result, "is_error", False) and not asked:
+                        raise RuntimeError(f"tools/call {call} returned an error result")
 
 
 def _describe(error: BaseException) -> str:

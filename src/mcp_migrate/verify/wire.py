@@ -3,10 +3,13 @@ GET got, what a request with a foreign session id gets. Standard library only.""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import queue
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -115,6 +118,77 @@ class Wire:
         with response:
             body = _read(response, self.timeout) if read_body else b""
             return Reply(response.status, response.headers, body, _messages(_type(response.headers), body))
+
+    def stream(self, url: str, message: dict[str, Any], headers: dict[str, str] | None = None) -> Stream:
+        """POST a request whose answer is a long-lived event stream (`subscriptions/listen`); its
+        JSON-RPC messages arrive on the returned stream as they are written."""
+        merged = {
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+            **self.headers,
+            **(headers or {}),
+        }
+        request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=merged, method="POST")
+        try:
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            body = _read(exc, self.timeout)
+            return Stream.closed(Reply(exc.code, exc.headers, body, _messages(_type(exc.headers), body)))
+        except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
+            raise Unreachable(_reason(getattr(exc, "reason", exc))) from None
+        return Stream(response)
+
+
+class Stream:
+    """An event stream read by a thread of its own; `next()` waits for its next JSON-RPC message."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.status: int = response.status if response is not None else 0
+        self.content_type = _type(response.headers) if response is not None else ""
+        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.reply: Reply | None = None  # a plain (non-stream) answer, read whole
+        if response is not None and self.content_type == "text/event-stream":
+            threading.Thread(target=self._pump, daemon=True).start()
+        elif response is not None:
+            body = _read(response)
+            self.reply = Reply(response.status, response.headers, body, _messages(self.content_type, body))
+
+    @classmethod
+    def closed(cls, reply: Reply) -> Stream:
+        stream = cls(None)
+        stream.status, stream.reply = reply.status, reply
+        return stream
+
+    def _pump(self) -> None:
+        buffer = b""
+        try:
+            while True:
+                chunk = self.response.read1(_CHUNK)
+                if not chunk:
+                    break
+                buffer += chunk.replace(b"\r\n", b"\n")
+                while b"\n\n" in buffer:
+                    event, buffer = buffer.split(b"\n\n", 1)
+                    for message in _messages("text/event-stream", event + b"\n\n"):
+                        self._messages.put(message)
+        except (TimeoutError, http.client.HTTPException, OSError, ValueError):
+            pass
+        self._messages.put(None)  # the stream ended
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next message within `timeout` seconds; None when there is none (or the stream ended)."""
+        if self.reply is not None:
+            return self.reply.messages.pop(0) if self.reply.messages else None
+        try:
+            return self._messages.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        if self.response is not None:
+            with contextlib.suppress(OSError):
+                self.response.close()
 
 
 MAX_BODY = 8 * 1024 * 1024  # bytes of one answer that are read at most

@@ -25,6 +25,8 @@ if ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 npm ci --prefix tests/e2e/node --no-audit --no-fund --loglevel=error
+# The official conformance suite (pinned pre-release) and the Node.js 22 it needs, both from npm.
+npm ci --prefix tests/conformance/node --no-audit --no-fund --loglevel=error
 # Here the end-to-end tests must run: a missing component fails them instead of skipping them.
 export MCP_MIGRATE_REQUIRE_E2E=1
 

@@ -50,7 +50,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.request_state import authenticated_principal
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolRequestParams, CallToolResult, RequestParams, TextContent
-from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
+from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ValidationError
 
@@ -195,6 +195,17 @@ class TaskUpdateParams(TaskIdParams):
 
 def _unavailable(exc: StoreUnavailable) -> MCPError:
     return MCPError(INTERNAL_ERROR, f"task store unavailable: {exc}; nothing was changed, retry shortly")
+
+
+def _undeclared(ctx: ServerRequestContext[Any, Any]) -> None:
+    """SEP-2663: `tasks/*` from a request that does not declare the extension is answered -32021
+    (found by the official conformance suite; it was -32602 "task not found")."""
+    if not declared_extension(ctx):
+        raise MCPError(
+            code=MISSING_REQUIRED_CLIENT_CAPABILITY,
+            message=f"{ctx.method} needs the {IDENTIFIER} extension: declare it in the request's client capabilities",
+            data={"requiredCapabilities": {"extensions": {IDENTIFIER: {}}}},
+        )
 
 
 def _not_found(task_id: str) -> MCPError:
@@ -364,6 +375,7 @@ class TasksExtension(Extension):
             logger.exception("task %s: could not record its end; the reaper will fail it", task.task_id)
 
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
+        _undeclared(ctx)
         try:
             task = await self.store.get(params.task_id, principal=principal_of(ctx))
         except TaskNotFound:
@@ -373,6 +385,7 @@ class TasksExtension(Extension):
         return {**task.to_wire(), "resultType": "complete"}
 
     async def _update(self, ctx: ServerRequestContext[Any, Any], params: TaskUpdateParams) -> dict[str, Any]:
+        _undeclared(ctx)
         try:
             await self.store.provide_input(
                 params.task_id, principal=principal_of(ctx), input_responses=params.input_responses
@@ -386,6 +399,7 @@ class TasksExtension(Extension):
         return {"resultType": "complete"}
 
     async def _cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
+        _undeclared(ctx)
         try:
             await self.store.cancel(params.task_id, principal=principal_of(ctx))
         except TaskNotFound:

@@ -40,6 +40,7 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio
+import conformance_profile
 import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
@@ -295,6 +296,10 @@ async def recent_orders() -> str:
     return json.dumps(await orders.newest())
 
 
+if os.environ.get(conformance_profile.ENVIRONMENT) == "1":  # the official conformance suite's fixtures
+    conformance_profile.register(mcp)
+
+
 async def healthz(request: Request) -> Response:
     """Readiness: this replica serves and reaches the task store (else take it out of rotation)."""
     try:
@@ -315,10 +320,11 @@ async def livez(request: Request) -> Response:
 mcp.custom_route("/healthz", methods=["GET"])(healthz)
 mcp.custom_route("/livez", methods=["GET"])(livez)
 
-# stateless_http=True: legacy clients get no session; json_response=True: one JSON reply per
-# POST, nothing for a proxy to buffer or hold open. `host` decides DNS-rebinding protection
-# (on for 127.0.0.1/localhost only).
-app = mcp.streamable_http_app(stateless_http=True, json_response=True, host=HOST)
+# stateless_http=True: legacy clients get no session. Replies are event streams (not
+# json_response=True) so that a request's own progress and log notifications reach the client
+# on its response; each stream ends with the reply, and nginx passes it through unbuffered.
+# `host` decides DNS-rebinding protection (on for 127.0.0.1/localhost only).
+app = mcp.streamable_http_app(stateless_http=True, host=HOST)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ RULE = Rule(
             b"PingRequest",
             b"send_ping",
             b"PingMiddleware",
+            b"on_initialize",
         ),
         "typescript": (b"SetLevelRequestSchema", b"PingRequestSchema", b".ping("),
     },
@@ -27,6 +28,9 @@ Finds APIs of the session era that the stateless SDKs removed or deprecated:
 
 - `ctx.client_id` on mcp's `Context` (removed in mcp 2; fastmcp's own `client_id` is fine);
 - `server.get_context()` on `FastMCP` / `MCPServer` (removed in mcp 2);
+- `on_initialize` in a fastmcp `Middleware` subclass: it runs on the `initialize` handshake, which
+  2026-07-28 clients never send (fastmcp 4 serves them without it), so its work silently never
+  happens for them;
 - `logging/setLevel` handlers: low-level `@server.set_logging_level()`,
   `Server(on_set_logging_level=...)`, TypeScript `setRequestHandler(SetLevelRequestSchema, ...)`:
   a log level set once per session has nowhere to live;

@@ -34,6 +34,14 @@ _KEEPALIVE = (
     "standalone stream to keep open (mcp 2 raises NoBackChannelError); drop it, and leave liveness to the HTTP "
     "health check (a readiness probe)"
 )
+_ON_INITIALIZE = (
+    "runs on the `initialize` handshake only: 2026-07-28 clients send no `initialize` (each request carries its "
+    "version and capabilities), so on their requests this never runs and whatever it sets up is missing; do the "
+    "work per request (`on_request` / `on_call_tool`) or at start-up (the server's lifespan)"
+)
+_FASTMCP_MIDDLEWARE = frozenset(
+    {"fastmcp.server.middleware.Middleware", "fastmcp.server.middleware.middleware.Middleware"}
+)
 _PING_MIDDLEWARE = frozenset(
     {"fastmcp.server.middleware.PingMiddleware", "fastmcp.server.middleware.ping.PingMiddleware"}
 )
@@ -85,6 +93,14 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
             index = module.parent(attribute)
             if isinstance(index, cst.Subscript) and "PingRequest" in module.source(index):
                 yield Diagnostic("MCP205", module.span(index), _PING)
+    for cls in module.walk(cst.ClassDef):
+        if not any(module.resolves_to(base.value, _FASTMCP_MIDDLEWARE) for base in cls.bases):
+            continue
+        for statement in cls.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == "on_initialize":
+                yield Diagnostic(
+                    "MCP205", module.span(statement.name), f"`{cls.name.value}.on_initialize` {_ON_INITIALIZE}"
+                )
     for call in module.walk(cst.Call):
         if module.resolves_to(call.func, _PING_MIDDLEWARE):
             yield Diagnostic("MCP205", module.span(call), f"`{module.source(call.func)}` {_KEEPALIVE}")

@@ -266,7 +266,7 @@ def _locked(lock: Path) -> Iterator[tuple[str, Version]]:
     if lock.name == "Pipfile.lock":
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         for section in ("default", "develop"):
             for name, entry in _table(_table(data).get(section)).items():

@@ -12,14 +12,10 @@ import configparser
 import json
 import os
 import re
-import sys
 from functools import lru_cache
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from ..toml_reader import read_toml
 
 # Distribution names of the SDKs and frameworks this tool models (sdk/python_versions.py,
 # sdk/typescript.py), on PyPI and npm.
@@ -68,12 +64,12 @@ def _name_in(file: Path) -> str | None:
         if file.name == "package.json":
             name = json.loads(text).get("name")
         elif file.name == "pyproject.toml":
-            data = tomllib.loads(text)
+            data = read_toml(text)
             name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
         else:
             parser = configparser.ConfigParser(interpolation=None)
             parser.read_string(text)
             name = parser.get("metadata", "name", fallback=None)
-    except (OSError, ValueError, AttributeError, configparser.Error, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, AttributeError, RecursionError, configparser.Error):  # TOMLDecodeError is a ValueError
         return None
     return name if isinstance(name, str) else None

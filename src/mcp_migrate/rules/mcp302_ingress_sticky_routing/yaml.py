@@ -261,7 +261,7 @@ def _alb_action(file: YamlFile, obj: KubeObject, item: Entry, value: str) -> Ite
     name = item.key.value.removeprefix(_ALB_ACTION)
     try:
         action = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what the decoder allows: not an action to edit
         if "stickiness" in value.lower():
             message = f"{obj.label} action `{name}` mentions stickiness but is not valid JSON: check it by hand"
             yield Diagnostic(CODE, _span(file, item), message)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -64,6 +62,8 @@ def _same_point(a: Edit, b: Edit) -> bool:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    import difflib  # `fix --diff` only
+
     lines = difflib.unified_diff(
         _LINES.findall(before),
         _LINES.findall(after),
@@ -100,6 +100,8 @@ def atomic_write(path: Path, data: bytes, expect: tuple[int, int] | None = None)
         raise OSError(errno.ELOOP, "is a symbolic link (not written through)")
     if expect is not None and (info.st_size, info.st_mtime_ns) != expect:
         raise ChangedOnDisk(errno.EAGAIN, "changed on disk since it was read (not overwritten)")
+    import tempfile  # writes only: `check` never needs it
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mcp-migrate", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

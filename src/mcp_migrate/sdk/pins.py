@@ -12,7 +12,6 @@ repository root), otherwise the intersection of every specifier the project decl
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import re
@@ -210,6 +209,8 @@ def _pyproject(text: str) -> Iterator[tuple[str, SpecifierSet]]:
 
 
 def _setup_cfg(text: str) -> Iterator[tuple[str, SpecifierSet]]:
+    import configparser  # only for projects that have a setup.cfg
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)

@@ -8,7 +8,6 @@ servers inside an SDK repository have manifests of their own and are checked as 
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import re
@@ -67,9 +66,18 @@ def _name_in(file: Path) -> str | None:
             data = read_toml(text)
             name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
         else:
-            parser = configparser.ConfigParser(interpolation=None)
-            parser.read_string(text)
-            name = parser.get("metadata", "name", fallback=None)
-    except (OSError, ValueError, AttributeError, RecursionError, configparser.Error):  # TOMLDecodeError is a ValueError
+            name = _setup_cfg_name(text)
+    except (OSError, ValueError, AttributeError, RecursionError):  # TOMLDecodeError is a ValueError
         return None
     return name if isinstance(name, str) else None
+
+
+def _setup_cfg_name(text: str) -> str | None:
+    import configparser  # only for projects that have a setup.cfg
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+        return parser.get("metadata", "name", fallback=None)
+    except configparser.Error:
+        return None

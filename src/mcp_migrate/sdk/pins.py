@@ -116,6 +116,12 @@ def project_pins(path: Path | None) -> ProjectPins:
     return ProjectPins(root or lock_folder, pins, (*visited, *read))
 
 
+def project_root(path: Path) -> Path | None:
+    """The nearest folder above `path` (a file) with a project or lock file, inside the repository."""
+    root, lock, _ = _roots(path.parent)
+    return root or lock
+
+
 def _roots(folder: Path) -> tuple[Path | None, Path | None, list[Path]]:
     """The nearest folder with a project file, and the nearest one with a lock file (a uv or
     Poetry workspace locks its members at the top), and the folders looked into (a file created

@@ -480,6 +480,18 @@ def test_task_asks_for_input_mid_task(cluster: Cluster, mode: str) -> None:
     converse(cluster, scenario)
     refund = refund_result(final)
     assert (refund["status"], refund["amount_cents"]) == ("refunded", 75_000)
+    if mode == "2026-07-28":
+        _assert_named_and_spread(cluster, "tasks/update", final["taskId"], at_least=2)
+
+
+def _assert_named_and_spread(cluster: Cluster, method: str, task_id: str, at_least: int) -> None:
+    """SEP-2663: every `method` request for the task carried `Mcp-Name: <taskId>` (the proxy saw it)
+    and they reached `at_least` different replicas, none of which lost the task."""
+    seen = [e for e in cluster.proxy.entries() if e.mcp_method == method and e.mcp_name == task_id]
+    assert len({e.upstream for e in seen}) >= at_least, seen
+    assert all(e.status == 200 for e in seen), seen
+    served = requests_served(cluster, method=method, mcpName=task_id)
+    assert sum(served.values()) == len(seen), (served, seen)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -501,6 +513,8 @@ def test_owner_cancels_a_task(cluster: Cluster, mode: str) -> None:
             assert (await caller.task(task_id))["status"] == "cancelled"
 
     converse(cluster, scenario)
+    if mode == "2026-07-28":  # the two cancels went through the proxy by name, to different replicas
+        _assert_named_and_spread(cluster, "tasks/cancel", task_id, at_least=2)
 
 
 @pytest.mark.parametrize("mode", MODES)

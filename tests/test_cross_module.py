@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from conftest import Run, write
 
 from mcp_migrate.cli import CACHE_MIN_FILES
@@ -245,3 +246,107 @@ def test_the_index_walks_modules_in_ast_walks_order() -> None:
     for module in ("engine.py", "lang/python_modules.py", "rules/mcp105_session_routing/_rewrite.py"):
         tree = ast.parse((Path(__file__).parents[1] / "src/mcp_migrate" / module).read_text(encoding="utf-8"))
         assert [id(node) for node in _walk(tree)] == [id(node) for node in ast.walk(tree)]
+
+
+_SETTINGS = """\
+from dataclasses import dataclass
+
+
+@dataclass
+class Settings:
+    host: str = "0.0.0.0"
+    stateless: bool = {default}
+
+
+settings = Settings({built})
+"""
+_MANAGER = """\
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+from app.settings import settings
+
+server = Server("inventory")
+manager = StreamableHTTPSessionManager(app=server, stateless=settings.stateless)
+"""
+
+
+def test_a_settings_field_used_by_another_module_is_reported_and_fixed_where_it_is_declared(
+    workdir: Path, run: Run
+) -> None:
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("app/__init__.py", "")
+    settings = write("app/settings.py", _SETTINGS.format(default="False", built=""))
+    write("app/server.py", _MANAGER)
+    assert _check(run) == [("app/settings.py", 10, "MCP101", "unsafe")]
+    _code, out, _ = run("check", "--no-progress", "--no-cache", ".")
+    assert "`settings.stateless` is passed as the session flag" in out and "server.py:7" in out
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "stateless: bool = True" in settings.read_text()
+    assert _check(run) == []
+
+
+@pytest.mark.parametrize(
+    ("default", "built"), [("True", ""), ("False", "stateless=True")], ids=["stateless-default", "set-when-built"]
+)
+def test_a_settings_field_that_is_stateless_is_silent(workdir: Path, run: Run, default: str, built: str) -> None:
+    write("app/__init__.py", "")
+    write("app/settings.py", _SETTINGS.format(default=default, built=built))
+    write("app/server.py", _MANAGER)
+    assert _check(run) == []
+
+
+_SERVE = """\
+from fastmcp import FastMCP
+
+mcp = FastMCP("reports")
+
+
+def serve(port: int, stateless: bool) -> None:
+    mcp.run(transport="http", port=port, stateless_http=stateless)
+"""
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ('@click.option("--stateless/--no-stateless", default=False)', "unsafe"),
+        ('@click.option("--stateless", is_flag=True)', None),  # flipping it would make it impossible to turn off
+    ],
+    ids=["switch", "flag"],
+)
+def test_a_cli_option_passed_to_another_modules_serving_function_is_reported_there(
+    workdir: Path, run: Run, option: str, expected: str | None
+) -> None:
+    write("pyproject.toml", '[project]\nname = "reports"\ndependencies = ["fastmcp>=2.12,<3"]\n')
+    write("app/__init__.py", "")
+    write("app/server.py", _SERVE)
+    cli = write(
+        "app/cli.py",
+        f"import click\n\nfrom app.server import serve\n\n\n@click.command()\n{option}\n"
+        "def main(stateless: bool) -> None:\n    serve(8000, stateless)\n",
+    )
+    assert _check(run) == [("app/cli.py", 9, "MCP101", expected)]
+    _code, out, _ = run("check", "--no-progress", "--no-cache", ".")
+    assert "passed to `serve()` (server.py)" in out
+    if expected:
+        run("fix", "--no-cache", "--unsafe-fixes", ".")
+        assert "default=True" in cli.read_text()
+        assert _check(run) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["serve(8000, True)", "serve(8000, stateless=True)", "serve(8000, stateless)"],
+    ids=["literal", "keyword-literal", "stateless-option"],
+)
+def test_what_is_passed_on_stateless_is_silent(workdir: Path, run: Run, call: str) -> None:
+    write("app/__init__.py", "")
+    write("app/server.py", _SERVE)
+    write(
+        "app/cli.py",
+        "import click\n\nfrom app.server import serve\n\n\n@click.command()\n"
+        '@click.option("--stateless/--no-stateless", default=True)\n'
+        f"def main(stateless: bool) -> None:\n    {call}\n",
+    )
+    assert _check(run) == []

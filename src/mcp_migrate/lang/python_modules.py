@@ -27,6 +27,8 @@ class Call:
     positional: tuple[str | None, ...]  # each positional argument: its string literal, or None
     line: int
     star_kwargs: bool = False  # `f(**options)`: any keyword may be passed
+    arguments: tuple[str | None, ...] = ()  # each positional argument: the name (or `a.b`) passed, if one
+    dotted: tuple[tuple[str, str], ...] = ()  # (keyword, `a.b`) for an attribute of a name passed by keyword
 
 
 @dataclass
@@ -37,6 +39,13 @@ class ModuleFacts:
     calls: list[Call] = field(default_factory=list)
     classes: dict[str, list[str]] = field(default_factory=dict)  # class name -> base expressions (dotted)
     choices: dict[str, frozenset[str]] = field(default_factory=dict)  # argparse option dest -> its choices
+    # module-level function -> {parameter: position} for parameters without a default that the
+    # function passes on as a session flag (`def serve(stateless): mcp.run(stateless_http=stateless)`)
+    flag_params: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# The keywords that switch sessions off on the SDKs' servers and session managers.
+FLAG_KEYWORDS = frozenset({"stateless_http", "stateless"})
 
 
 def module_facts(path: str, source: bytes) -> ModuleFacts | None:
@@ -63,6 +72,10 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
             bases = [b.value if isinstance(b, ast.Subscript) else b for b in node.bases]  # FastMCP[Context]
             facts.classes[node.name] = [d for d in map(dotted, bases) if d]
     for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            passed = _flag_params(statement)
+            if passed:
+                facts.flag_params[statement.name] = passed
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
@@ -102,7 +115,28 @@ def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:
     options = tuple((k.arg, k.value.attr) for k in node.keywords if k.arg and isinstance(k.value, ast.Attribute))
     positional = tuple(a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args)
     star = any(k.arg is None for k in node.keywords)
-    return Call(func.id, method, keywords, literals, options, positional, node.lineno, star)
+    arguments = tuple(dotted(a) or None for a in node.args)
+    attributes = tuple(
+        (k.arg, name)
+        for k in node.keywords
+        if k.arg and isinstance(k.value, ast.Attribute) and (name := dotted(k.value))
+    )
+    return Call(func.id, method, keywords, literals, options, positional, node.lineno, star, arguments, attributes)
+
+
+def _flag_params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
+    """The function's parameters without a default that it passes as a session flag."""
+    params = [*function.args.posonlyargs, *function.args.args]
+    defaults = len(function.args.defaults)
+    undefaulted = {arg.arg: i for i, arg in enumerate(params) if i < len(params) - defaults}
+    found: dict[str, int] = {}
+    for node in _walk(function):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg in FLAG_KEYWORDS and isinstance(value, ast.Name) and value.id in undefaulted:
+                    found[value.id] = undefaulted[value.id]
+    return found
 
 
 def _argparse_choices(node: ast.Call, facts: ModuleFacts) -> None:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lang.python_modules import Call, ModuleFacts, ModuleGraph, dotted, module_facts
+from ..lang.python_modules import FLAG_KEYWORDS, Call, ModuleFacts, ModuleGraph, dotted, module_facts
 from ..model import Gate
 from .pins import project_pins
 from .python_versions import (
@@ -45,7 +45,6 @@ INDEX_GATE = Gate(
 )
 _INDEX_PATTERN = re.compile(INDEX_GATE.pattern)
 SERVING_METHODS = frozenset(ANY_SERVE_METHOD)
-FLAG_KEYWORDS = frozenset({"stateless_http", "stateless"})
 _SDK_PACKAGES = ("mcp", "fastmcp")
 
 
@@ -67,6 +66,18 @@ class RemoteServe:
     transports: frozenset[str] | None  # normalised (STDIO, HTTP, SSE); None: unknown
 
 
+@dataclass(frozen=True)
+class FlagArgument:
+    """`serve(port, stateless)` at `line`, where `serve` (in `target`) passes its parameter on
+    as `stateless_http=`: `name` is what this module passes."""
+
+    line: int
+    name: str
+    parameter: str
+    target: str
+    function: str
+
+
 @dataclass
 class Project:
     """What the rules ask, computed once in the parent process and small enough to hand to
@@ -75,6 +86,7 @@ class Project:
     servers: dict[tuple[str, str], RemoteServer] = field(default_factory=dict)
     serves: dict[tuple[str, str], list[RemoteServe]] = field(default_factory=dict)
     flag_uses: dict[str, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
+    flag_arguments: dict[str, list[FlagArgument]] = field(default_factory=dict)  # caller file -> what it passes
     imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     relevant_files: set[str] = field(default_factory=set)
     # path -> local name -> the SDK classes a repository subclass it names derives from
@@ -86,8 +98,14 @@ class Project:
         return self.serves.get((path, name), [])
 
     def flags_defined_in(self, path: str) -> dict[str, list[tuple[str, int]]]:
-        """Names this module assigns that other modules pass as a session flag: name -> uses."""
+        """Names this module assigns that other modules pass as a session flag: name (or
+        `instance.field` of an instance it assigns) -> uses."""
         return self.flag_uses.get(path, {})
+
+    def flag_arguments_in(self, path: str) -> list[FlagArgument]:
+        """Arguments this module passes to another module's function, which passes them on as
+        a session flag."""
+        return self.flag_arguments.get(path, [])
 
     def relevant(self, path: str) -> bool:
         """Whether the rules must see this file although it may not import an SDK itself."""
@@ -152,6 +170,14 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                     if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
                         uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
                         uses.append((path, call.line))
+            for keyword, passed in call.dotted:  # `stateless=settings.stateless`, `settings` imported
+                head, _, attribute = passed.partition(".")
+                resolved = graph.definition(path, head) if keyword in FLAG_KEYWORDS and "." not in attribute else None
+                if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
+                    uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(f"{resolved[1]}.{attribute}", [])
+                    uses.append((path, call.line))
+            if call.method is None:
+                _flag_arguments(project, graph, modules, path, call)
     project.stdio_only_roots = _stdio_only_roots(project, modules)
     # Files the prefilter would drop: they hold a flag's default, serve an imported server, or
     # build a server from a repository subclass (no SDK import of their own needed).
@@ -161,7 +187,17 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
         for path, names in project.subclasses.items()
         if any(call.head in names for call in modules[path].calls if call.method is None)
     }
-    project.relevant_files = {*project.flag_uses, *project.imported_servers, *subclassed, *uses_subclass}
+    project.relevant_files = {
+        *project.flag_uses,
+        *project.flag_arguments,
+        *project.imported_servers,
+        *subclassed,
+        *uses_subclass,
+    }
+    for path, arguments in project.flag_arguments.items():
+        for argument in arguments:
+            project.depends.setdefault(path, set()).add(argument.target)
+            project.depends.setdefault(argument.target, set()).add(path)
     for path, remotes in project.imported_servers.items():
         project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
     for (path, _), serves in project.serves.items():
@@ -174,6 +210,24 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _flag_arguments(
+    project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts], path: str, call: Call
+) -> None:
+    """`serve(port, stateless)` calling an imported function that passes `stateless` on as a
+    session flag: the name passed here is where the flag's default is decided."""
+    resolved = graph.definition(path, call.head)
+    if resolved is None or resolved[0] == path:
+        return
+    target, function = resolved
+    for parameter, position in modules[target].flag_params.get(function, {}).items():
+        passed = dict(call.keywords).get(parameter)
+        if passed is None and position < len(call.arguments):
+            passed = call.arguments[position]
+        if passed is not None and "." not in passed:
+            argument = FlagArgument(call.line, passed, parameter, target, function)
+            project.flag_arguments.setdefault(path, []).append(argument)
 
 
 def _built_from_subclass(facts: ModuleFacts, server: RemoteServer) -> bool:

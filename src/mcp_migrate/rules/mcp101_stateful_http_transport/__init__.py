@@ -41,8 +41,11 @@ process memory:
   (`settings.stateless`), an environment variable read directly or through a helper
   (`get_env_bool("X", False)`, `is_env_truthy("X", "false")`), a `**options` dict filled in the
   function (`run_kwargs["stateless_http"] = final_stateless`), `if args.stateless:
-  mcp.settings.stateless_http = True`. A default in another module (`STATELESS_HTTP = ...` in
-  `config.py`, passed as `stateless_http=STATELESS_HTTP`) is reported there, where it is.
+  mcp.settings.stateless_http = True`. A default in another module is reported there, where it
+  is: `STATELESS_HTTP = ...` in `config.py` passed as `stateless_http=STATELESS_HTTP`; a field of
+  a settings instance another module passes (`stateless=settings.stateless`); a click/typer
+  option or parameter whose value another module's function passes on as the flag
+  (`serve(port, stateless)` -> `mcp.run(..., stateless_http=stateless)`).
 
 Servers are followed across modules: one built in `server.py` and run in `__main__.py` (its
 transport from argparse `choices`), re-exported by a package `__init__`, subclasses of the server

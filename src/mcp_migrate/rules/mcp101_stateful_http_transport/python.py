@@ -47,6 +47,7 @@ def check(module: PythonModule) -> Iterator[Diagnostic]:
             if found is not None:
                 yield found
     yield from _defaults_used_elsewhere(module)
+    yield from _arguments_passed_on_elsewhere(module)
     if module.imports_any(("mcp", "fastmcp")):
         for assign in settings_flag_writes(module):
             if bool_value(assign.value) is False:
@@ -95,6 +96,11 @@ def _defaults_used_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
     if project is None or module.path is None:
         return
     uses = project.flags_defined_in(os.path.abspath(module.path))
+    for key in [key for key in uses if "." in key]:
+        instance, _, field_name = key.partition(".")
+        found = _instance_field_default(module, instance, field_name)
+        if found is not None:
+            yield _default_finding(module, found[0], key, found[1], uses[key])
     for statement in module.tree.body:
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
@@ -108,18 +114,54 @@ def _defaults_used_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
                 default = FlagDefault(f"`{names[0]}`", [_replace(module, small.value, "True")])
             if default is None:
                 continue
-            where = ", ".join(
-                f"{os.path.relpath(path, os.path.dirname(os.path.abspath(module.path)))}:{line}"
-                for path, line in uses[names[0]][:3]
-            )
+            yield _default_finding(module, small.value, names[0], default, uses[names[0]])
+
+
+def _default_finding(
+    module: PythonModule, node: cst.CSTNode, name: str, default: FlagDefault, uses: list[tuple[str, int]]
+) -> Diagnostic:
+    assert module.path is not None
+    where = ", ".join(
+        f"{os.path.relpath(path, os.path.dirname(os.path.abspath(module.path)))}:{line}" for path, line in uses[:3]
+    )
+    message = (
+        f"`{name}` is passed as the session flag of an MCP server ({where}) and keeps protocol sessions "
+        f"unless {default.source} is set: stateless must be the default for a multi-replica deployment"
+    )
+    fix = None
+    if default.edits:
+        fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
+    return Diagnostic(CODE, module.span(node), message, fix)
+
+
+def _arguments_passed_on_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
+    """`serve(port, stateless)` where another module's `serve` passes that parameter on as the
+    session flag: the default is decided here (a click/typer option, a parameter, a setting)."""
+    project = python_project.current()
+    if project is None or module.path is None:
+        return
+    wanted = {(a.line, a.name): a for a in project.flag_arguments_in(os.path.abspath(module.path))}
+    if not wanted:
+        return
+    for call in module.walk(cst.Call):
+        line = module.span(call).line
+        for arg in call.args:
+            value = arg.value
+            if not isinstance(value, cst.Name) or (found := wanted.get((line, value.value))) is None:
+                continue
+            default = flag_default_off(module, value)
+            if default is None:
+                continue
+            target = os.path.relpath(found.target, os.path.dirname(os.path.abspath(module.path)))
             message = (
-                f"`{names[0]}` is passed as the session flag of an MCP server ({where}) and keeps protocol sessions "
-                f"unless {default.source} is set: stateless must be the default for a multi-replica deployment"
+                f"`{value.value}` is passed to `{found.function}()` ({target}), which serves an MCP server with it "
+                f"as the session flag (`{found.parameter}`): sessions stay on unless {default.source} is set; "
+                "stateless must be the default for a multi-replica deployment"
             )
             fix = None
             if default.edits:
                 fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
-            yield Diagnostic(CODE, module.span(small.value), message, fix)
+            yield Diagnostic(CODE, module.span(value), message, fix)
 
 
 def _unplaced(config: SessionConfig) -> str:
@@ -254,9 +296,32 @@ def _field_default(module: PythonModule, expr: cst.Attribute) -> FlagDefault | N
     if not isinstance(expr.value, cst.Name):
         return None
     instance = module.default_value(expr.value)
-    if not (isinstance(instance, cst.Call) and isinstance(instance.func, cst.Name)):
+    if not isinstance(instance, cst.Call):
         return None
-    if any(a.keyword is not None and a.keyword.value == expr.attr.value for a in instance.args):
+    return _class_field_default(module, instance, expr.attr.value)
+
+
+def _instance_field_default(
+    module: PythonModule, instance: str, field_name: str
+) -> tuple[cst.CSTNode, FlagDefault] | None:
+    """For another module's `stateless=settings.stateless`: the module-level `settings = Settings()`
+    here, and its class's stateful default."""
+    for statement in module.tree.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if (
+                isinstance(small, cst.Assign)
+                and isinstance(small.value, cst.Call)
+                and any(isinstance(t.target, cst.Name) and t.target.value == instance for t in small.targets)
+            ):
+                default = _class_field_default(module, small.value, field_name)
+                return (small.value, default) if default is not None else None
+    return None
+
+
+def _class_field_default(module: PythonModule, instance: cst.Call, field_name: str) -> FlagDefault | None:
+    if not isinstance(instance.func, cst.Name):
+        return None
+    if any(a.keyword is not None and a.keyword.value == field_name for a in instance.args):
         return None  # set where the instance is built
     for cls in module.walk(cst.ClassDef):
         if cls.name.value != instance.func.value:
@@ -265,7 +330,7 @@ def _field_default(module: PythonModule, expr: cst.Attribute) -> FlagDefault | N
             for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
                 if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
                     continue
-                if small.target.value != expr.attr.value or small.value is None:
+                if small.target.value != field_name or small.value is None:
                     continue
                 value = small.value
                 if isinstance(value, cst.Call) and module.source(value.func).endswith("Field"):
@@ -273,7 +338,7 @@ def _field_default(module: PythonModule, expr: cst.Attribute) -> FlagDefault | N
                     value = given.value if given is not None else value
                 if bool_value(value) is False:
                     return FlagDefault(
-                        f"the `{cls.name.value}.{expr.attr.value}` setting", [_replace(module, value, "True")]
+                        f"the `{cls.name.value}.{field_name}` setting", [_replace(module, value, "True")]
                     )
     return None
 

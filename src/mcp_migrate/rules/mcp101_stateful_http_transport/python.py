@@ -128,10 +128,7 @@ def _default_finding(
         f"`{name}` is passed as the session flag of an MCP server ({where}) and keeps protocol sessions "
         f"unless {default.source} is set: stateless must be the default for a multi-replica deployment"
     )
-    fix = None
-    if default.edits:
-        fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
-    return Diagnostic(CODE, module.span(node), message, fix)
+    return Diagnostic(CODE, module.span(node), message, default.fix())
 
 
 def _arguments_passed_on_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
@@ -158,10 +155,7 @@ def _arguments_passed_on_elsewhere(module: PythonModule) -> Iterator[Diagnostic]
                 f"as the session flag (`{found.parameter}`): sessions stay on unless {default.source} is set; "
                 "stateless must be the default for a multi-replica deployment"
             )
-            fix = None
-            if default.edits:
-                fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
-            yield Diagnostic(CODE, module.span(value), message, fix)
+            yield Diagnostic(CODE, module.span(value), message, default.fix())
 
 
 def _unplaced(config: SessionConfig) -> str:
@@ -205,10 +199,7 @@ def _configurable(module: PythonModule, config: SessionConfig, value: cst.BaseEx
         f"{config.label} keeps protocol sessions unless {default.source} is set: "
         "stateless must be the default for a multi-replica deployment"
     )
-    fix = None
-    if default.edits:
-        fix = Fix(FixSafety.UNSAFE, f"Make stateless the default of {default.source}", tuple(default.edits))
-    return Diagnostic(CODE, module.span(config.flag_arg or value), message, fix)
+    return Diagnostic(CODE, module.span(config.flag_arg or value), message, default.fix())
 
 
 @dataclass
@@ -217,6 +208,12 @@ class FlagDefault:
 
     source: str
     edits: list[Edit]
+
+    def fix(self) -> Fix | None:
+        """Flipping the default is unsafe: whoever relied on sessions by default loses them."""
+        if not self.edits:
+            return None
+        return Fix(FixSafety.UNSAFE, f"Make stateless the default of {self.source}", tuple(self.edits))
 
 
 _ENV_READERS = frozenset({"os.getenv", "os.environ.get"})

@@ -53,6 +53,14 @@ def test_every_command_has_its_own_help_with_its_options_and_an_example(run: Run
     assert not [option for option in others if f" {option} " in out], "another command's options leaked in"
 
 
+def test_the_format_choices_are_the_configs() -> None:
+    from typing import get_args
+
+    from mcp_migrate import cli, config
+
+    assert get_args(cli.Format) == config.FORMATS
+
+
 @pytest.mark.usefixtures("wide")
 def test_help_shows_defaults(run: Run) -> None:
     _, out, _ = run("verify", "--help")

@@ -15,6 +15,8 @@ import pytest
         (["http://127.0.0.1:9/mcp", "--args", "{}"], "--args needs --call"),
         (["http://127.0.0.1:9/mcp", "--call", "x", "--args", "{nope"], "not valid JSON"),
         (["http://127.0.0.1:9/mcp", "--header", "no-colon"], "--header wants"),
+        (["http://127.0.0.1:9/mcp", "--change-args", "{}"], "--change-args needs --change"),
+        (["http://127.0.0.1:9/mcp", "--change", "x", "--change-args", "[1]"], "--change-args must be a JSON object"),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:

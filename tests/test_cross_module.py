@@ -350,3 +350,58 @@ def test_what_is_passed_on_stateless_is_silent(workdir: Path, run: Run, call: st
         f"def main(stateless: bool) -> None:\n    {call}\n",
     )
     assert _check(run) == []
+
+
+_FACTORY = """\
+{import_line}
+
+
+def create_server(name: str):
+    server = {cls}(name)
+
+    @server.tool()
+    def ping() -> str:
+        return "pong"
+
+    return server
+"""
+_MAIN = """\
+from app.factory import create_server
+
+
+def main() -> None:
+    mcp = create_server("notes")
+    mcp.run(transport={transport!r})
+"""
+
+
+def _factory_project(pin: str, import_line: str, cls: str, transport: str) -> Path:
+    write("pyproject.toml", f'[project]\\nname = "notes"\\ndependencies = ["{pin}"]\\n')
+    write("app/__init__.py", "")
+    factory = write("app/factory.py", _FACTORY.format(import_line=import_line, cls=cls))
+    write("app/main.py", _MAIN.format(transport=transport))
+    return factory
+
+
+def test_a_v1_server_made_by_another_modules_factory_is_fixed_at_its_constructor(workdir: Path, run: Run) -> None:
+    factory = _factory_project("mcp>=1.23,<2", "from mcp.server.fastmcp import FastMCP", "FastMCP", "streamable-http")
+    assert _check(run) == [("app/factory.py", 5, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert "FastMCP(name, stateless_http=True)" in factory.read_text()
+    assert _check(run) == []
+
+
+def test_a_v2_server_made_by_another_modules_factory_is_fixed_where_it_is_served(workdir: Path, run: Run) -> None:
+    _factory_project("mcp>=2.3,<3", "from mcp.server.mcpserver import MCPServer", "MCPServer", "streamable-http")
+    assert _check(run) == [("app/main.py", 6, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert "mcp.run(transport='streamable-http', stateless_http=True)" in (workdir / "app/main.py").read_text()
+    assert _check(run) == []
+
+
+def test_a_factory_made_server_run_over_stdio_or_a_look_alike_factory_is_silent(workdir: Path, run: Run) -> None:
+    _factory_project("mcp>=1.23,<2", "from mcp.server.fastmcp import FastMCP", "FastMCP", "stdio")
+    assert _check(run) == []
+    write("app/factory.py", _FACTORY.format(import_line="from notes_lib import Notes", cls="Notes"))
+    write("app/main.py", _MAIN.format(transport="streamable-http"))
+    assert _check(run) == []

@@ -42,6 +42,12 @@ class ModuleFacts:
     # module-level function -> {parameter: position} for parameters without a default that the
     # function passes on as a session flag (`def serve(stateless): mcp.run(stateless_http=stateless)`)
     flag_params: dict[str, dict[str, int]] = field(default_factory=dict)
+    # module-level function -> the constructor call it returns (`def create(): return FastMCP(...)`,
+    # or a name it assigned one to)
+    factories: dict[str, ast.Call] = field(default_factory=dict)
+    # (callee, call): a method called on what a call assigned in the same function or at module
+    # level (`mcp = create_server(...)`, then `mcp.run(...)`)
+    results_used: list[tuple[str, Call]] = field(default_factory=list)
 
 
 # The keywords that switch sessions off on the SDKs' servers and session managers.
@@ -71,12 +77,17 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
         elif isinstance(node, ast.ClassDef):
             bases = [b.value if isinstance(b, ast.Subscript) else b for b in node.bases]  # FastMCP[Context]
             facts.classes[node.name] = [d for d in map(dotted, bases) if d]
+    for scope in [tree, *(n for n in _walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+        _results_used(scope, facts)
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             passed = _flag_params(statement)
             if passed:
                 facts.flag_params[statement.name] = passed
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            returned = _returned_call(statement)
+            if returned is not None:
+                facts.factories[statement.name] = returned
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
                 facts.assigned[target.id] = statement.value
@@ -122,6 +133,47 @@ def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:
         if k.arg and isinstance(k.value, ast.Attribute) and (name := dotted(k.value))
     )
     return Call(func.id, method, keywords, literals, options, positional, node.lineno, star, arguments, attributes)
+
+
+def _returned_call(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Call | None:
+    """The call a function returns: directly, or through one name it assigned the call to."""
+    assigned: dict[str, ast.Call] = {}
+    for node in _walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                assigned[target.id] = node.value
+        elif isinstance(node, ast.Return) and node.value is not None:
+            if isinstance(node.value, ast.Call):
+                return node.value
+            if isinstance(node.value, ast.Name) and node.value.id in assigned:
+                return assigned[node.value.id]
+    return None
+
+
+def _results_used(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, facts: ModuleFacts) -> None:
+    """Methods called on names the scope (its own statements, not nested functions) assigned from
+    a call of a plain name: `mcp = create_server(...)` then `mcp.run(...)`."""
+    made: dict[str, str] = {}
+    calls: list[ast.Call] = []
+    stack: list[ast.AST] = list(scope.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # their own scope
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            target, callee = node.targets[0], node.value.func
+            if isinstance(target, ast.Name) and isinstance(callee, ast.Name):
+                made[target.id] = callee.id
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    for node in calls:
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in made:
+            call = _call(node, facts)
+            if call is not None:
+                facts.results_used.append((made[func.value.id], call))
 
 
 def _flag_params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:

@@ -134,9 +134,22 @@ def _find_servers(module: PythonModule) -> Iterator[Server]:
             _record_use(module, server, receiver)
         if project and path and bound:
             server.remote_serves = project.serves_of(path, bound)
+        elif project and path and (factory := _factory_returning(module, call)) is not None:
+            server.remote_serves = project.serves_of(path, python_project.factory_key(factory))
         yield server
     if project is None or path is None:
         return
+    factories = project.imported_factories.get(path, {})
+    for call in module.walk(cst.Call) if factories else ():  # `mcp = create_server(...)`: another module's
+        remote = factories.get(call.func.value) if isinstance(call.func, cst.Name) else None
+        if remote is None:
+            continue
+        candidates = candidates_of(set(remote.classes))
+        server = Server(candidates.lines[-1].family, None, candidates, remote=remote)
+        for receiver in aliases(module, call, depth=0, seen=set()):
+            _record_use(module, server, receiver)
+        if server.serves:
+            yield server
     for local, remote in project.imported_servers.get(path, {}).items():
         candidates = candidates_of(set(remote.classes))
         server = Server(candidates.lines[-1].family, None, candidates, remote=remote)
@@ -167,6 +180,25 @@ def _module_level_name(module: PythonModule, call: cst.Call) -> str | None:
         return None
     statement = module.parent(parent)
     return target.value if statement is not None and isinstance(module.parent(statement), cst.Module) else None
+
+
+def _factory_returning(module: PythonModule, call: cst.Call) -> str | None:
+    """The module-level function that returns the server `call` builds (directly, or through the
+    one name it assigns it to): what other modules call to get it."""
+    function = _enclosing_function(module, call)
+    if function is None or not isinstance(module.parent(function), cst.Module):
+        return None
+    parent = module.parent(call)
+    names = set()
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        names.add(parent.targets[0].target.value)
+    for returned in module.walk(cst.Return):
+        value = returned.value
+        if _enclosing_function(module, returned) is not function or value is None:
+            continue
+        if value is call or (isinstance(value, cst.Name) and value.value in names):
+            return function.name.value
+    return None
 
 
 def _may_be_http(serve: RemoteServe) -> bool:

@@ -87,6 +87,8 @@ class Project:
     serves: dict[tuple[str, str], list[RemoteServe]] = field(default_factory=dict)
     flag_uses: dict[str, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
     flag_arguments: dict[str, list[FlagArgument]] = field(default_factory=dict)  # caller file -> what it passes
+    # path -> local name -> the server a function of another module returns (`create_server`)
+    imported_factories: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     imported_servers: dict[str, dict[str, RemoteServer]] = field(default_factory=dict)
     relevant_files: set[str] = field(default_factory=set)
     # path -> local name -> the SDK classes a repository subclass it names derives from
@@ -147,6 +149,11 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                 classes = _qualified(graph, path, facts, dotted(value.func), server_classes) & SERVER_CLASSES
                 if classes:
                     project.servers[(path, name)] = RemoteServer(path, name, frozenset(classes), _flag(value))
+        for function, returned in facts.factories.items():
+            classes = _qualified(graph, path, facts, dotted(returned.func), server_classes) & SERVER_CLASSES
+            if classes:
+                key = factory_key(function)
+                project.servers[(path, key)] = RemoteServer(path, key, frozenset(classes), _flag(returned))
         for local in {*facts.classes, *facts.imports}:
             if _is_repository_class(graph, path, facts, local, server_classes):
                 bases = _qualified(graph, path, facts, local, server_classes)
@@ -157,6 +164,9 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
             resolved = graph.definition(path, local)
             if resolved is not None and resolved in project.servers and resolved[0] != path:
                 project.imported_servers.setdefault(path, {})[local] = project.servers[resolved]
+            made = (resolved[0], factory_key(resolved[1])) if resolved is not None else None
+            if made is not None and made in project.servers and made[0] != path:
+                project.imported_factories.setdefault(path, {})[local] = project.servers[made]
         for call in facts.calls:
             if call.method in SERVING_METHODS:
                 server = project.imported_servers.get(path, {}).get(call.head)
@@ -178,6 +188,12 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                     uses.append((path, call.line))
             if call.method is None:
                 _flag_arguments(project, graph, modules, path, call)
+        for callee, call in facts.results_used:  # `mcp = create_server(...)`, then `mcp.run(...)`
+            resolved = graph.definition(path, callee)
+            made = (resolved[0], factory_key(resolved[1])) if resolved is not None else None
+            if made is not None and made[0] != path and made in project.servers and call.method in SERVING_METHODS:
+                serve = RemoteServe(path, call.line, call.method, _transports(call, facts))
+                project.serves.setdefault(made, []).append(serve)
     project.stdio_only_roots = _stdio_only_roots(project, modules)
     # Files the prefilter would drop: they hold a flag's default, serve an imported server, or
     # build a server from a repository subclass (no SDK import of their own needed).
@@ -191,6 +207,7 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
         *project.flag_uses,
         *project.flag_arguments,
         *project.imported_servers,
+        *project.imported_factories,
         *subclassed,
         *uses_subclass,
     }
@@ -198,7 +215,7 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
         for argument in arguments:
             project.depends.setdefault(path, set()).add(argument.target)
             project.depends.setdefault(argument.target, set()).add(path)
-    for path, remotes in project.imported_servers.items():
+    for path, remotes in [*project.imported_servers.items(), *project.imported_factories.items()]:
         project.depends.setdefault(path, set()).update(server.path for server in remotes.values())
     for (path, _), serves in project.serves.items():
         project.depends.setdefault(path, set()).update(serve.path for serve in serves)
@@ -210,6 +227,11 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def factory_key(function: str) -> str:
+    """How a server returned by a module-level function is named in `Project.servers`."""
+    return f"{function}()"
 
 
 def _flag_arguments(

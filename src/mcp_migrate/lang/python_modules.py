@@ -60,8 +60,17 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     facts = ModuleFacts(path)
+    defined: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    made_by_call = False  # `x = f(...)` with `f` imported: what `_results_used` looks for
     for node in _walk(tree):
-        if isinstance(node, ast.ImportFrom):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.append(node)
+        elif isinstance(node, ast.Assign):
+            value = node.value
+            made_by_call = made_by_call or (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in facts.imports
+            )
+        elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if alias.name != "*":
                     facts.imports[alias.asname or alias.name] = (node.module or "", alias.name, node.level)
@@ -77,14 +86,13 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
         elif isinstance(node, ast.ClassDef):
             bases = [b.value if isinstance(b, ast.Subscript) else b for b in node.bases]  # FastMCP[Context]
             facts.classes[node.name] = [d for d in map(dotted, bases) if d]
-    for scope in [tree, *(n for n in _walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+    for scope in [tree, *defined] if made_by_call else ():
         _results_used(scope, facts)
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            passed = _flag_params(statement)
+            passed, returned = _function_facts(statement)
             if passed:
                 facts.flag_params[statement.name] = passed
-            returned = _returned_call(statement)
             if returned is not None:
                 facts.factories[statement.name] = returned
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
@@ -135,39 +143,27 @@ def _call(node: ast.Call, facts: ModuleFacts) -> Call | None:
     return Call(func.id, method, keywords, literals, options, positional, node.lineno, star, arguments, attributes)
 
 
-def _returned_call(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Call | None:
-    """The call a function returns: directly, or through one name it assigned the call to."""
-    assigned: dict[str, ast.Call] = {}
-    for node in _walk(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                assigned[target.id] = node.value
-        elif isinstance(node, ast.Return) and node.value is not None:
-            if isinstance(node.value, ast.Call):
-                return node.value
-            if isinstance(node.value, ast.Name) and node.value.id in assigned:
-                return assigned[node.value.id]
-    return None
-
-
 def _results_used(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, facts: ModuleFacts) -> None:
     """Methods called on names the scope (its own statements, not nested functions) assigned from
-    a call of a plain name: `mcp = create_server(...)` then `mcp.run(...)`."""
+    a call of an imported name: `mcp = create_server(...)` then `mcp.run(...)`."""
     made: dict[str, str] = {}
     calls: list[ast.Call] = []
-    stack: list[ast.AST] = list(scope.body)
-    while stack:
-        node = stack.pop()
+    nodes: list[ast.AST] = list(scope.body)
+    for node in nodes:  # grows while it is read, like `_walk`, but stops at nested scopes
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue  # their own scope
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
             target, callee = node.targets[0], node.value.func
-            if isinstance(target, ast.Name) and isinstance(callee, ast.Name):
+            if isinstance(target, ast.Name) and isinstance(callee, ast.Name) and callee.id in facts.imports:
                 made[target.id] = callee.id
-        if isinstance(node, ast.Call):
+        elif isinstance(node, ast.Call):
             calls.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                nodes.extend([item for item in value if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                nodes.append(value)
     for node in calls:
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in made:
@@ -176,19 +172,31 @@ def _results_used(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, fa
                 facts.results_used.append((made[func.value.id], call))
 
 
-def _flag_params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
-    """The function's parameters without a default that it passes as a session flag."""
+def _function_facts(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict[str, int], ast.Call | None]:
+    """In one walk of a module-level function: its parameters without a default that it passes
+    as a session flag, and the call it returns (directly, or through a name it assigned it to)."""
     params = [*function.args.posonlyargs, *function.args.args]
     defaults = len(function.args.defaults)
     undefaulted = {arg.arg: i for i, arg in enumerate(params) if i < len(params) - defaults}
-    found: dict[str, int] = {}
+    passed: dict[str, int] = {}
+    assigned: dict[str, ast.Call] = {}
+    returned: ast.Call | None = None
     for node in _walk(function):
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
                 value = keyword.value
                 if keyword.arg in FLAG_KEYWORDS and isinstance(value, ast.Name) and value.id in undefaulted:
-                    found[value.id] = undefaulted[value.id]
-    return found
+                    passed[value.id] = undefaulted[value.id]
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                assigned[target.id] = node.value
+        elif isinstance(node, ast.Return) and node.value is not None and returned is None:
+            if isinstance(node.value, ast.Call):
+                returned = node.value
+            elif isinstance(node.value, ast.Name):
+                returned = assigned.get(node.value.id)
+    return passed, returned
 
 
 def _argparse_choices(node: ast.Call, facts: ModuleFacts) -> None:

@@ -413,6 +413,35 @@ def test_a_cache_entry_with_an_unknown_rule_code_is_a_miss(run: Run, tmp_path: P
     assert '"ruleId": "MCP101"' in out and "MCP999" not in out
 
 
+def test_a_crash_in_a_small_run_is_named_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the pool's size (pre-commit's few files) the run happens in one forked child: a
+    segfault there no longer ends `mcp-migrate` with exit 139 and no report."""
+    from mcp_migrate import engine, rules
+    from mcp_migrate.discovery import discover
+
+    real = rules.checker
+
+    def crashing(code: str, language: str):  # type: ignore[no-untyped-def]
+        check = real(code, language)
+
+        def wrapped(module):  # type: ignore[no-untyped-def]
+            if "CRASH-ME" in module.text:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return check(module)
+
+        return wrapped
+
+    monkeypatch.setattr(rules, "checker", crashing)  # inherited by the forked child
+    monkeypatch.chdir(tmp_path)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for i in range(3):
+        write(f"pkg{i}/server.py", text + ("# CRASH-ME\n" if i == 1 else ""))
+    results = engine.run(discover(["."]), engine.Job(("MCP101",), engine.Mode.CHECK), jobs=2)
+    by_path = {r.path: r for r in results}
+    assert "crashed the process" in by_path["pkg1/server.py"].errors[0].message
+    assert all(by_path[p].findings and not by_path[p].errors for p in ("pkg0/server.py", "pkg2/server.py"))
+
+
 @pytest.mark.slow
 def test_a_file_that_crashes_its_worker_is_named_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -603,12 +603,10 @@ def _run_uncached(
     if not sources:
         return []
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
-        _activate(_build(_index_facts(every)))
-        results = []
-        for source in sources:
-            results.append(process(source, job))
-            if advance:
-                advance(1)
+        # `--jobs 1`: the run's own process, as asked (no crash isolation); else one forked child
+        results = _in_one_process(every, sources, job) if jobs <= 1 else _in_a_child(every, sources, job)
+        if advance:
+            advance(len(sources))
         return results
     import multiprocessing  # only big runs pay for the process machinery
     from concurrent.futures import ProcessPoolExecutor
@@ -644,6 +642,64 @@ def _run_uncached(
         if advance:
             advance(len(chunks[start]))
     return [r for r in ordered if r is not None]
+
+
+def _in_one_process(every: Sequence[SourcePath], sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
+    _activate(_build(_index_facts(every)))
+    return [process(source, job) for source in sources]
+
+
+def _in_a_child(every: Sequence[SourcePath], sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
+    """A small run (pre-commit's one file) in one forked child, which costs a fork rather than a
+    pool: a parser that crashes the process (a segfault) takes the child down, not the run, and
+    the files are then redone each in a process of its own, the culprit named and skipped. A
+    run that parses nothing (no file passes the prefilter) stays in this process."""
+    projects = _build(_index_facts(every))
+    _activate(projects)
+    if not hasattr(os, "fork") or not any(_parses(source, job) for source in sources):
+        return [process(source, job) for source in sources]
+    import gc
+    import pickle
+
+    gc.freeze()  # the child's collector leaves the parent's objects (and their pages) alone
+    parent = os.getpid()
+    readable, writable = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's coverage is not collected)
+        code = 70
+        try:
+            os.close(readable)
+            _worker_start(parent)
+            data = pickle.dumps([process(source, job) for source in sources])
+            with os.fdopen(writable, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writable)
+    try:
+        with os.fdopen(readable, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        _, status = os.waitpid(child, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        results: list[FileResult] = pickle.loads(data)
+        return results
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    return [_isolated(source, job, projects, context) for source in sources]
+
+
+def _parses(source: SourcePath, job: Job) -> bool:
+    """Whether `process` would parse the file (it passes the prefilter): the part a crash can hit."""
+    try:
+        raw = _read(source, [])
+    except OSError:
+        return False
+    indexer = lang.indexer(source.language)
+    forced = indexer is not None and indexer.relevant(os.path.abspath(source.file))
+    return bool(_prefilter(_selected(job, source), lang.family(source.language), as_lines(raw), forced))
 
 
 def _isolated(source: SourcePath, job: Job, projects: dict[str, Any], context: Any) -> FileResult:

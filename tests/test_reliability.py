@@ -474,3 +474,53 @@ def test_a_file_that_crashes_its_worker_is_named_and_the_run_goes_on(
     assert crashed.errors and "crashed the process" in crashed.errors[0].message
     others = [r for path, r in by_path.items() if path != "pkg37/server.py"]
     assert len(others) == 79 and all(r.findings and not r.errors for r in others)
+
+
+def test_a_yaml_stream_pyyaml_rejects_keeps_its_suppression_comments(run: Run) -> None:
+    """The fuzzer's find (seed 1: two lines of MCP306/ok_values swapped): the stream no longer
+    parsed, no rule saw its documents, so MCP001 called the suppression unused and `fix` removed
+    it from a file PyYAML rejects."""
+    broken = "".join(
+        [
+            "# Values that must stay silent.\n"
+            "service:\n"
+            "  type: ClusterIP\n"
+            "  sessionAffinity: None\n"
+            "  # sessionAffinity: ClientIP\n"
+            "\n"
+            "      - labelSelector:\n"
+            "  annotations:\n"
+            '    nginx.ingress.kubernetes.io/proxy-read-timeout: "3600"\n'
+            '    nginx.ingress.kubernetes.io/affinity: ""\n'
+            "    # nginx.ingress.kubernetes.io/affinity: cookie\n"
+            "    alb.ingress.kubernetes.io/target-group-attributes: stickiness.enabled=false\n"
+            "    scheduler.alpha.kubernetes.io/affinity: '{\"nodeAffinity\": {}}'\n"
+            "\n"
+            "legacy:\n"
+            "  annotations:\n"
+            "    nginx.ingress.kubernetes.io/affinity: cookie  # mcp-migrate: ignore[MCP306] retired\n"
+            "    nginx.ingress.kubernetes.io/session-cookie-name: legacy\n"
+            "\n"
+            "affinity:\n"
+            "  podAffinity:\n"
+            "    requiredDuringSchedulingIgnoredDuringExecution:\n"
+            "ingress:\n"
+            "          matchLabels:\n"
+            "            session-group: cx-mcp\n"
+            "        topologyKey: kubernetes.io/hostname\n"
+            "  podAntiAffinity:\n"
+            "    preferredDuringSchedulingIgnoredDuringExecution:\n"
+            "      - weight: 100\n"
+            "        podAffinityTerm:\n"
+            "          labelSelector:\n"
+            "            matchLabels:\n"
+            "              app: mcp-gateway\n"
+            "          topologyKey: kubernetes.io/hostname\n"
+            'notes: "sessionAffinity: ClientIP is gone"\n'
+        ]
+    )
+    path = write("values.yaml", broken)
+    _, out, _ = run("check", "--no-cache", ".")
+    assert "MCP001" not in out, out
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert path.read_text(encoding="utf-8") == broken

@@ -127,13 +127,24 @@ def _cpython_rejects(text: str) -> str | None:
 
 
 def _yaml() -> Language:
+    from ..errors import ParseError
     from .yaml import YamlFile
 
+    def rejects(text: str) -> str | None:
+        try:
+            valid = YamlFile(text).valid
+        except ParseError as exc:
+            return str(exc)
+        return None if valid else "PyYAML rejects it"
+
+    # A stream PyYAML rejects is not analysed: its suppression comments silence nothing, and
+    # are not "unused" either (the fuzzer caught MCP001 removing one from a broken values file).
     return Language(
         "yaml",
         lambda text, newline, path: YamlFile(text, newline, path=path),
-        lambda f: f.comments,
+        lambda f: f.comments if f.valid else {},
         lambda before, after: after.fix_problems(before),
+        rejects=rejects,
     )
 
 

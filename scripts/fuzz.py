@@ -33,7 +33,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from mcp_migrate import engine  # noqa: E402
 from mcp_migrate.discovery import discover  # noqa: E402
+from mcp_migrate.lang import language_of  # noqa: E402
 from mcp_migrate.rules import all_rules  # noqa: E402
+from mcp_migrate.source import decode  # noqa: E402
 
 SUFFIXES = (".py", ".ts", ".mts", ".js", ".mjs", ".yaml", ".yml")
 CODES = tuple(r.code for r in all_rules())
@@ -187,7 +189,33 @@ def check_mutant(folder: Path, name: str, data: bytes, kind: str) -> Outcome:
         outcome.problems.append("the written file is rejected by the reference parser")
     if path.read_bytes() != after:
         outcome.problems.append("a second fix changed the file again")
+    outside = _changed_outside(path, data, after, first.fixed_ranges)
+    if outside is not None:
+        outcome.problems.append(outside)
     return outcome
+
+
+def _changed_outside(path: Path, before: bytes, after: bytes, ranges: tuple[tuple[int, int], ...]) -> str | None:
+    """What changed outside the ranges the applied fixes replaced (the engine maps every pass
+    back to the file as read): an encoding, BOM or line-ending slip, or an edit nobody made."""
+    if before == after:
+        return None
+    language = language_of(path) or ""
+    old, new = decode(before, language), decode(after, language)
+    if (old.encoding, old.cr_only) != (new.encoding, new.cr_only):
+        return f"the encoding or line endings changed ({old.encoding}, {old.cr_only} -> {new.encoding}, {new.cr_only})"
+    gaps, cursor = [], 0
+    for start, end in ranges:
+        gaps.append(old.text[cursor:start])
+        cursor = max(cursor, end)
+    gaps.append(old.text[cursor:])
+    position = len(gaps[0]) if new.text.startswith(gaps[0]) else -1
+    for gap in gaps[1:-1]:
+        found = new.text.find(gap, position) if position >= 0 else -1
+        position = found + len(gap) if found >= 0 else -1
+    if position < 0 or not new.text.endswith(gaps[-1]) or len(new.text) - len(gaps[-1]) < position:
+        return f"text outside the fixes' ranges changed ({len(ranges)} ranges)"
+    return None
 
 
 def mutants(seed: int, count: int) -> Iterator[tuple[str, bytes, str, Path]]:

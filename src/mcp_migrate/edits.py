@@ -41,6 +41,34 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(parts)
 
 
+def original_ranges(applied: Sequence[Sequence[Edit]]) -> list[tuple[int, int]]:
+    """The ranges of the first text that successive passes of edits touched: pass k's edits are
+    in the coordinates of the text pass k-1 produced, and are mapped back through every earlier
+    pass (a position inside a replacement widens to the whole replaced range)."""
+    ranges: list[tuple[int, int]] = []
+    for number, edits in enumerate(applied):
+        for edit in edits:
+            start, end = edit.start, edit.end
+            for earlier in reversed(applied[:number]):
+                start, end = _back(earlier, start, at_end=False), _back(earlier, end, at_end=True)
+            ranges.append((start, max(start, end)))
+    return sorted(ranges)
+
+
+def _back(edits: Sequence[Edit], position: int, at_end: bool) -> int:
+    """A position in the text `edits` produced, in the text they were applied to."""
+    shift = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        new_start = edit.start + shift
+        new_end = new_start + len(edit.text)
+        if position < new_start or (position == new_start and not at_end and edit.text):
+            return position - shift
+        if position <= new_end:
+            return edit.end if at_end else edit.start
+        shift += len(edit.text) - (edit.end - edit.start)
+    return position - shift
+
+
 def select_compatible(fixes: Sequence[Fix]) -> list[Fix]:
     """Greedily keep fixes whose edits touch none of an earlier kept fix (ruff's approach).
 

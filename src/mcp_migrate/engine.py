@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import lang, rules
 from .discovery import SourcePath, matches_glob
-from .edits import EditConflict, apply_edits, atomic_write, is_read_only, select_compatible, unified_diff
+from .edits import (
+    EditConflict,
+    apply_edits,
+    atomic_write,
+    is_read_only,
+    original_ranges,
+    select_compatible,
+    unified_diff,
+)
 from .errors import ParseError
 from .model import Diagnostic, Edit, FileError, FileResult, Finding, Fix, FixSafety, Gate, Rule, Severity, Span
 from .source import LineIndex, SourceText, as_lines, decode
@@ -403,6 +411,7 @@ def _fix(
     original, unchanged = text.text, (parsed, diagnostics)
     selected = _selected(job, source)
     current = original
+    passes: list[list[Edit]] = []
     found = len(diagnostics)
     if any(_applicable(d.fix, job) for d in diagnostics):
         rejected = language.rejects(original)
@@ -415,7 +424,8 @@ def _fix(
             break
         chosen = select_compatible([f for f in fixes if f is not None])
         try:
-            candidate = apply_edits(current, [edit for fix in chosen for edit in fix.edits])
+            edits = [edit for fix in chosen for edit in fix.edits]
+            candidate = apply_edits(current, edits)
             reparsed = language.parse(candidate, text.newline, source.path)
         except (EditConflict, ParseError) as exc:
             result.errors.append(
@@ -434,6 +444,7 @@ def _fix(
             )
             return unchanged
         result.fixed += len(chosen)
+        passes.append(edits)
         current, parsed = candidate, reparsed
         diagnostics = _diagnose(language, parsed, active, selected)  # advisory findings carry no fix: never here
     if current == original:
@@ -442,6 +453,7 @@ def _fix(
     # the counts add up to what `check` reported.
     result.fixed = max(result.fixed, found - len(diagnostics))
     result.diff = unified_diff(source.display, original, current)
+    result.fixed_ranges = tuple(original_ranges(passes))
     if job.mode is Mode.FIX:
         try:
             _budget_stop()
@@ -455,6 +467,7 @@ def _fix(
             result.errors.append(FileError(source.display, f"cannot write fixes: {reason}; file left unchanged"))
             result.fixed = 0
             result.diff = ""
+            result.fixed_ranges = ()
             return unchanged
     return parsed, diagnostics
 

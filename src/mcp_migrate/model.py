@@ -99,6 +99,9 @@ class FileResult:
     errors: list[FileError] = field(default_factory=list)
     fixed: int = 0  # findings removed by applied fixes
     diff: str = ""  # unified diff of the applied (or, with --diff, proposed) changes
+    # character ranges of the file as read that the applied fixes replaced (every pass, mapped
+    # back): outside them the written file is the file as read, byte for byte
+    fixed_ranges: tuple[tuple[int, int], ...] = ()
     depends_on: tuple[str, ...] = ()  # other files and folders the result was computed from
 
 

@@ -386,6 +386,51 @@ def test_verify_reads_an_answer_within_its_deadline_and_cap(mode: str) -> None:
         server.server_close()
 
 
+class _Redirecting(http.server.BaseHTTPRequestHandler):
+    """Every POST is sent somewhere else: to itself again (a loop), or to a page that is not MCP."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(307)  # keeps the method and body: a client that follows posts again
+        self.send_header("location", self.path + "x" if self.path.startswith("/mcp") else "/mcp")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+def test_verify_against_a_redirect_loop_ends_with_one_clear_line() -> None:
+    """#18 point 5's redirecting server: verify stops within its deadline, exit 1 or 2, one
+    escaped line of evidence, no traceback."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mcp_migrate",
+                "verify",
+                "--timeout",
+                "2",
+                f"http://127.0.0.1:{server.server_port}/mcp",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 30
+    assert done.returncode in (1, 2), done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "307" in done.stdout or "redirect" in (done.stdout + done.stderr).lower(), done.stdout
+
+
 def test_verify_shows_a_servers_control_bytes_escaped() -> None:
     from mcp_migrate.verify import Check, Report
     from mcp_migrate.verify.report import text

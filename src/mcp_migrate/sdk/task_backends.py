@@ -31,7 +31,6 @@ MAX_BYTES = 1_000_000  # per file: bigger ones are data, not configuration
 class Deployment:
     shared_docket: Path | None  # a file that points FASTMCP_DOCKET_URL at Redis/Valkey
     task_routing: Path | None  # a proxy config that routes by the Mcp-Name header
-    files: tuple[Path, ...]  # what was read (the answer changes with them)
 
 
 def deployment_of(root: Path) -> Deployment:
@@ -42,11 +41,13 @@ def deployment_of(root: Path) -> Deployment:
 @lru_cache(maxsize=64)
 def _deployment(root: str) -> Deployment:
     shared = routing = None
-    read: list[Path] = []
+    read = 0
     for folder, folders, names in os.walk(root):
+        if shared is not None and routing is not None:
+            break  # both answers found
         folders[:] = sorted(f for f in folders if f not in _SKIP and not f.startswith("."))
         for name in sorted(names):
-            if not _CONFIG.match(name) or len(read) >= MAX_FILES:
+            if not _CONFIG.match(name) or read >= MAX_FILES:
                 continue
             path = Path(folder, name)
             try:
@@ -55,9 +56,9 @@ def _deployment(root: str) -> Deployment:
                 data = path.read_bytes()
             except OSError:
                 continue
-            read.append(path)
+            read += 1
             if shared is None and _DOCKET.search(data):
                 shared = path
             if routing is None and _ROUTING.search(data):
                 routing = path
-    return Deployment(shared, routing, tuple(read))
+    return Deployment(shared, routing)

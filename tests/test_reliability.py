@@ -458,11 +458,9 @@ def test_a_cache_entry_with_an_unknown_rule_code_is_a_miss(run: Run, tmp_path: P
     assert '"ruleId": "MCP101"' in out and "MCP999" not in out
 
 
-def test_a_crash_in_a_small_run_is_named_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Below the pool's size (pre-commit's few files) the run happens in one forked child: a
-    segfault there no longer ends `mcp-migrate` with exit 139 and no report."""
-    from mcp_migrate import engine, rules
-    from mcp_migrate.discovery import discover
+def _crash_on_marked_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rule checker segfaults its process on a file that says CRASH-ME: a parser crash."""
+    from mcp_migrate import rules
 
     real = rules.checker
 
@@ -476,7 +474,16 @@ def test_a_crash_in_a_small_run_is_named_and_the_run_goes_on(tmp_path: Path, mon
 
         return wrapped
 
-    monkeypatch.setattr(rules, "checker", crashing)  # inherited by the forked child
+    monkeypatch.setattr(rules, "checker", crashing)
+
+
+def test_a_crash_in_a_small_run_is_named_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the pool's size (pre-commit's few files) the run happens in one forked child: a
+    segfault there no longer ends `mcp-migrate` with exit 139 and no report."""
+    from mcp_migrate import engine
+    from mcp_migrate.discovery import discover
+
+    _crash_on_marked_files(monkeypatch)  # inherited by the forked child
     monkeypatch.chdir(tmp_path)
     text = EXAMPLE.read_text(encoding="utf-8")
     for i in range(3):
@@ -493,22 +500,10 @@ def test_a_file_that_crashes_its_worker_is_named_and_the_run_goes_on(
 ) -> None:
     """A parser crash (a segfault) in a pool worker ended the run with BrokenProcessPool and no
     result for any file; now the chunk is redone file by file, each in a process of its own."""
-    from mcp_migrate import engine, rules
+    from mcp_migrate import engine
     from mcp_migrate.discovery import discover
 
-    real = rules.checker
-
-    def crashing(code: str, language: str):  # type: ignore[no-untyped-def]
-        check = real(code, language)
-
-        def wrapped(module):  # type: ignore[no-untyped-def]
-            if "CRASH-ME" in module.text:
-                os.kill(os.getpid(), signal.SIGSEGV)
-            return check(module)
-
-        return wrapped
-
-    monkeypatch.setattr(rules, "checker", crashing)  # inherited by the forked workers
+    _crash_on_marked_files(monkeypatch)  # inherited by the forked workers
     text = EXAMPLE.read_text(encoding="utf-8")
     for i in range(80):
         write(f"pkg{i:02d}/server.py", text + ("# CRASH-ME\n" if i == 37 else ""))

@@ -104,17 +104,22 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
     return facts
 
 
+def _add_children(node: ast.AST, nodes: list[ast.AST]) -> None:
+    """`ast.iter_child_nodes`, appended to a list, without a generator per node."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            nodes.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            nodes.append(value)
+
+
 def _walk(tree: ast.AST) -> list[ast.AST]:
     """Every node in `ast.walk`'s breadth-first order, without its generator per node (the index
     phase walks every Python file that mentions an SDK)."""
     nodes = [tree]
     for node in nodes:  # grows while it is read: breadth first
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                nodes.extend([item for item in value if isinstance(item, ast.AST)])
-            elif isinstance(value, ast.AST):
-                nodes.append(value)
+        _add_children(node, nodes)
     return nodes
 
 
@@ -158,12 +163,7 @@ def _results_used(scope: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef, fa
                 made[target.id] = callee.id
         elif isinstance(node, ast.Call):
             calls.append(node)
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if value.__class__ is list:
-                nodes.extend([item for item in value if isinstance(item, ast.AST)])
-            elif isinstance(value, ast.AST):
-                nodes.append(value)
+        _add_children(node, nodes)
     for node in calls:
         func = node.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in made:

@@ -405,3 +405,32 @@ def test_a_factory_made_server_run_over_stdio_or_a_look_alike_factory_is_silent(
     write("app/factory.py", _FACTORY.format(import_line="from notes_lib import Notes", cls="Notes"))
     write("app/main.py", _MAIN.format(transport="streamable-http"))
     assert _check(run) == []
+
+
+def test_a_settings_class_from_another_module_is_fixed_where_its_field_is_declared(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("app/__init__.py", "")
+    models = write(
+        "app/models.py",
+        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+        "    port: int = 8000\n    stateless: bool = False\n",
+    )
+    write(
+        "app/server.py",
+        _MANAGER.replace(
+            "from app.settings import settings", "from app.models import Settings\n\nsettings = Settings()"
+        ),
+    )
+    assert _check(run) == [("app/models.py", 6, "MCP101", "unsafe")]
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "stateless: bool = True" in models.read_text()
+    assert _check(run) == []
+    write(
+        "app/server.py",
+        _MANAGER.replace(
+            "from app.settings import settings",
+            "from app.models import Settings\n\nsettings = Settings(stateless=True)",
+        ),
+    )
+    models.write_text(models.read_text().replace("= True", "= False"))
+    assert _check(run) == []  # set where the instance is built

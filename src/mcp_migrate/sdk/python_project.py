@@ -180,12 +180,17 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                     if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
                         uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(resolved[1], [])
                         uses.append((path, call.line))
-            for keyword, passed in call.dotted:  # `stateless=settings.stateless`, `settings` imported
+            for keyword, passed in call.dotted:  # `stateless=settings.stateless`
                 head, _, attribute = passed.partition(".")
-                resolved = graph.definition(path, head) if keyword in FLAG_KEYWORDS and "." not in attribute else None
-                if resolved is not None and resolved[0] != path and resolved[1] in modules[resolved[0]].assigned:
+                if keyword not in FLAG_KEYWORDS or "." in attribute:
+                    continue
+                resolved = graph.definition(path, head) if head in facts.imports else (path, head)
+                if resolved is None or resolved[1] not in modules[resolved[0]].assigned:
+                    continue
+                if resolved[0] != path:  # an imported instance
                     uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(f"{resolved[1]}.{attribute}", [])
                     uses.append((path, call.line))
+                _class_of_instance(project, graph, modules, resolved, attribute, (path, call.line))
             if call.method is None:
                 _flag_arguments(project, graph, modules, path, call)
         for callee, call in facts.results_used:  # `mcp = create_server(...)`, then `mcp.run(...)`
@@ -227,6 +232,29 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _class_of_instance(
+    project: Project,
+    graph: ModuleGraph,
+    modules: dict[str, ModuleFacts],
+    instance: tuple[str, str],
+    attribute: str,
+    use: tuple[str, int],
+) -> None:
+    """`settings = Settings()` whose class another module defines: the field's default is
+    decided there (`class Settings(BaseSettings): stateless: bool = False`), keyed `Settings:stateless`."""
+    path, name = instance
+    value = modules[path].assigned.get(name) if path in modules else None
+    if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+        return
+    if any(keyword.arg == attribute for keyword in value.keywords):
+        return  # set where the instance is built
+    defined = graph.definition(path, value.func.id)
+    if defined is None or defined[0] == path or defined[1] not in modules[defined[0]].classes:
+        return
+    uses = project.flag_uses.setdefault(defined[0], {}).setdefault(f"{defined[1]}:{attribute}", [])
+    uses.append(use)
 
 
 def factory_key(function: str) -> str:

@@ -101,6 +101,11 @@ def _defaults_used_elsewhere(module: PythonModule) -> Iterator[Diagnostic]:
         found = _instance_field_default(module, instance, field_name)
         if found is not None:
             yield _default_finding(module, found[0], key, found[1], uses[key])
+    for key in [key for key in uses if ":" in key]:  # a settings class whose instance is built elsewhere
+        class_name, _, field_name = key.partition(":")
+        field = _class_field(module, class_name, field_name)
+        if field is not None:
+            yield _default_finding(module, field[0], f"{class_name}.{field_name}", field[1], uses[key])
     for statement in module.tree.body:
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
@@ -320,8 +325,15 @@ def _class_field_default(module: PythonModule, instance: cst.Call, field_name: s
         return None
     if any(a.keyword is not None and a.keyword.value == field_name for a in instance.args):
         return None  # set where the instance is built
+    found = _class_field(module, instance.func.value, field_name)
+    return found[1] if found is not None else None
+
+
+def _class_field(module: PythonModule, class_name: str, field_name: str) -> tuple[cst.CSTNode, FlagDefault] | None:
+    """A class of this module (a dataclass, a pydantic model or settings) declaring the field
+    `stateless: bool = False` (or `Field(False)`): the default's node, and how to flip it."""
     for cls in module.walk(cst.ClassDef):
-        if cls.name.value != instance.func.value:
+        if cls.name.value != class_name:
             continue
         for statement in cls.body.body:
             for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
@@ -334,7 +346,7 @@ def _class_field_default(module: PythonModule, instance: cst.Call, field_name: s
                     given = argument(value, "default", 0)
                     value = given.value if given is not None else value
                 if bool_value(value) is False:
-                    return FlagDefault(
+                    return value, FlagDefault(
                         f"the `{cls.name.value}.{field_name}` setting", [_replace(module, value, "True")]
                     )
     return None

@@ -275,3 +275,125 @@ def test_a_changed_pin_rechecks_the_servers_it_decides(workdir: Path, run: Run, 
     _, second = _check(run, ".")
     assert "svc/server.py" in checked
     assert _codes(second) == [("deploy/service.yaml", "MCP301"), ("svc/server.py", "MCP101")]
+
+
+# -- the index phase's facts ---------------------------------------------------------------------
+NOTES_SERVER = 'from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP("notes")\n'
+NOTES_MAIN = """\
+import argparse
+
+from notes.server import mcp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
+    mcp.run(transport=parser.parse_args().transport)
+"""
+
+
+@pytest.fixture
+def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the index phase reads (its byte gate included)."""
+    from mcp_migrate.sdk import python_project
+
+    seen: list[str] = []
+    original = python_project.index_file
+
+    def counting(path: str, raw: bytes):  # type: ignore[no-untyped-def]
+        seen.append(os.path.relpath(path))
+        return original(path, raw)
+
+    monkeypatch.setattr(python_project, "index_file", counting)
+    return seen
+
+
+def _notes(root: Path) -> None:
+    write(root / "pyproject.toml", '[project]\nname = "notes"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write(root / "notes" / "__init__.py", "")
+    write(root / "notes" / "server.py", NOTES_SERVER)
+    write(root / "notes" / "__main__.py", NOTES_MAIN)
+    for i in range(CACHE_MIN_FILES):
+        write(root / "lib" / f"module_{i}.py", f"VALUE = {i}\n")
+    _age(root)
+
+
+def _edit(path: Path, text: str) -> None:
+    """An edit made a while ago (the other files' stamps, ctime included, stay as they were)."""
+    write(path, text)
+    then = time.time() - HOUR
+    os.utime(path, (then, then))
+
+
+def test_an_edit_indexes_that_file_alone(workdir: Path, run: Run, checked: list[str], indexed: list[str]) -> None:
+    """The facts of unchanged files come from the cache: a re-run after one edit reads that file
+    in the index phase, and the server another module runs is still followed."""
+    _notes(workdir)
+    _, first = _check(run, ".")
+    assert _codes(first) == [("notes/server.py", "MCP101")]
+    assert len(indexed) == CACHE_MIN_FILES + 3
+    _edit(workdir / "notes" / "__main__.py", NOTES_MAIN + "\n\nmain()\n")
+    checked.clear()
+    indexed.clear()
+    _, second = _check(run, ".")
+    assert indexed == ["notes/__main__.py"]
+    assert sorted(checked) == ["notes/__main__.py", "notes/server.py"]  # server.py depends on it
+    assert second["findings"] == first["findings"]
+    indexed.clear()
+    _check(run, ".")
+    assert indexed == []  # nothing to process: no index phase at all
+
+
+def test_editing_the_module_that_serves_a_server_rechecks_the_server(
+    workdir: Path, run: Run, checked: list[str], indexed: list[str]
+) -> None:
+    """The other direction: the edit takes the HTTP choice away, so the server module (unchanged,
+    its facts from the cache) is checked again and is clean."""
+    _notes(workdir)
+    _check(run, ".")
+    _edit(workdir / "notes" / "__main__.py", NOTES_MAIN.replace('"stdio", "streamable-http"', '"stdio"'))
+    checked.clear()
+    indexed.clear()
+    _, report = _check(run, ".")
+    assert indexed == ["notes/__main__.py"]
+    assert "notes/server.py" in checked
+    assert _codes(report) == []
+
+
+def test_facts_that_are_not_ours_are_indexed_again(
+    workdir: Path, run: Run, indexed: list[str], tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
+    cache_dir = tmp_path_factory.mktemp("cache")
+    _notes(workdir)
+    _, first = _check(run, "--cache-dir", str(cache_dir), ".")
+    (stored,) = cache_dir.glob("*.json")
+    data = json.loads(stored.read_text())
+    data["entries"]["notes/server.py"][3] = {"not": "facts"}
+    data["entries"]["notes/__main__.py"][2] = [["notes/server.py", [0, 0, 0]]]  # and re-check it
+    stored.write_text(json.dumps(data))
+    indexed.clear()
+    _, second = _check(run, "--cache-dir", str(cache_dir), ".")
+    assert indexed == ["notes/server.py"]
+    assert second["findings"] == first["findings"]
+
+
+def _parallel(run: Run) -> dict:  # type: ignore[type-arg]
+    code, out, err = run("check", "--jobs", "2", "--format", "json", "--no-progress", ".")
+    assert code in (0, 1), err
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_a_parallel_run_uses_the_kept_facts_too(workdir: Path, run: Run) -> None:
+    """The pool's index phase (more files than a small run has): same findings after an edit."""
+    _notes(workdir)
+    for i in range(engine.PARALLEL_MIN_FILES):
+        write(workdir / "more" / f"module_{i}.py", f"VALUE = {i}\n")
+    _age(workdir)
+    first = _parallel(run)
+    assert _codes(first) == [("notes/server.py", "MCP101")]
+    _edit(workdir / "notes" / "__main__.py", NOTES_MAIN + "\n\nmain()\n")
+    second = _parallel(run)
+    assert second["findings"] == first["findings"]
+    _edit(workdir / "notes" / "__main__.py", NOTES_MAIN.replace('"stdio", "streamable-http"', '"stdio"'))
+    third = _parallel(run)
+    assert _codes(third) == []

@@ -16,6 +16,9 @@ finding; when none of them changed, their previous results are as good as new on
 - A TypeScript file whose imports were followed through relative re-exports also records the
   stamps of the files and folders that were looked at (a folder's mtime changes when a file
   appears in it): a change to any of them, or its appearance, invalidates the entry.
+- The index phase's facts of each Python file (what crossing a module boundary needs, or that
+  the file takes no part) are kept by the same stamps, whatever the rule selection's results:
+  a re-run after one edit indexes that file, not the repository.
 - Not cached: files that could not be read, and internal errors.
 - `fix` uses an entry only when it says the file was clean: anything to fix is recomputed.
 
@@ -41,7 +44,7 @@ from . import __version__
 from .discovery import SourcePath
 from .model import Edit, FileError, FileResult, Finding, Fix, FixSafety, Severity, Span
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 2_000_000_000  # entries for files modified this close to the run's start are not kept
 _PARSERS = ("libcst", "yaml", "tree_sitter", "tree_sitter_typescript", "tree_sitter_javascript")
 _NOT_CACHED = ("cannot read:", "internal error:")
@@ -58,7 +61,8 @@ def default_dir() -> Path:
 class Cache:
     """The entries of one working directory, for one job (see the module docstring).
 
-    Entries stay in their JSON form, `[stamp, result or null, [[path, stamp or null], ...]]`,
+    Entries stay in their JSON form, `[stamp, result or null, [[path, stamp or null], ...]]`
+    (and, for a file of an indexed language, its index facts or null as a fourth item),
     and a result is decoded only when used: most files are clean, and a re-run of a monorepo
     would otherwise spend its time converting entries it only compares."""
 
@@ -87,7 +91,7 @@ class Cache:
         if entry is None or source.stamp is None:
             return None
         try:
-            stamp, result, dependencies = entry
+            stamp, result, dependencies = entry[:3]
             if stamp != [*source.stamp] or any(_stamp(path) != known for path, known in dependencies):
                 return None
             if result is None:
@@ -108,8 +112,30 @@ class Cache:
                 self.changed = True
             return
         entry = [list(stamp), _encode(result), [[path, known] for path, known in stamps.items()]]
-        if self.entries.get(source.display) != entry:
+        previous = self.entries.get(source.display)
+        if previous is not None and len(previous) == 4 and previous[0] == entry[0]:
+            entry.append(previous[3])  # the index facts of the same content still hold
+        if previous != entry:
             self.entries[source.display] = entry
+            self.changed = True
+
+    def facts(self, source: SourcePath) -> tuple[bool, Any]:
+        """The index facts kept for an unchanged file, as JSON: (True, facts, or None when the
+        file takes no part), or (False, None) when there are none to use. They are the entry's
+        fourth item, valid by the file's own stamp whatever its dependencies did."""
+        entry = self.entries.get(source.display)
+        if entry is None or source.stamp is None or not isinstance(entry, list) or len(entry) != 4:
+            return False, None
+        return (True, entry[3]) if entry[0] == [*source.stamp] else (False, None)
+
+    def put_facts(self, source: SourcePath, facts: Any) -> None:
+        """Keep a file's index facts beside its result (a file without a kept result, e.g. one
+        modified too recently, keeps none)."""
+        entry = self.entries.get(source.display)
+        if entry is None or source.stamp is None or entry[0] != [*source.stamp]:
+            return
+        if entry[3:] != [facts]:
+            entry[3:] = [facts]
             self.changed = True
 
     def save(self, seen: Sequence[SourcePath]) -> None:

@@ -543,12 +543,13 @@ def run(
             results[i] = remembered
     if advance and len(todo) < len(sources):
         advance(len(sources) - len(todo))
-    indexed = sources if _wants_index(job) else ()
-    for i, result in zip(todo, _run_uncached(indexed, [sources[i] for i in todo], job, jobs, advance), strict=True):
+    index = IndexPhase(sources if _wants_index(job) else (), cache)
+    for i, result in zip(todo, _run_uncached(index, [sources[i] for i in todo], job, jobs, advance), strict=True):
         results[i] = result
         if cache is not None:
             cache.put(sources[i], result)
     if cache is not None:
+        index.keep(cache)
         cache.save(sources)
     return [r for r in results if r is not None]
 
@@ -564,21 +565,64 @@ def _wants_index(job: Job) -> bool:
     )
 
 
-def _index_facts(sources: Sequence[SourcePath]) -> list[tuple[str, str, Any]]:
-    """The index phase, per file: (language family, absolute path, facts) of the files that
-    take part (a cheap byte gate first: most files contribute nothing)."""
-    found = []
+class IndexPhase:
+    """The index phase of a run: facts the results cache kept for unchanged files, the files
+    indexed afresh and what they gave (kept for the next run). A re-run after one edit indexes
+    that file, not every file the byte gate would have to read. Nothing happens unless a file
+    must be processed (a fully cached run needs no project)."""
+
+    def __init__(self, sources: Sequence[SourcePath], cache: Cache | None) -> None:
+        self.sources = sources
+        self.cache = cache
+        self.fresh: list[tuple[SourcePath, Any]] = []  # (file, facts or None)
+
+    def projects(self, chunks: int = 1, mapper: Callable[..., Iterable[Any]] = map) -> dict[str, Any]:
+        """Index the files whose facts are not kept, in `chunks` (strided) through `mapper` (a
+        pool's `map` in parallel runs), and build each language's project."""
+        kept: list[tuple[str, str, Any]] = []  # (language family, absolute path, facts)
+        todo: list[SourcePath] = []
+        for source in self.sources:
+            indexer = lang.indexer(source.language)
+            if indexer is None:
+                continue
+            known, data = self.cache.facts(source) if self.cache is not None else (False, None)
+            if not known:
+                todo.append(source)
+            elif data is not None:
+                absolute = os.path.abspath(source.file)
+                try:
+                    kept.append((lang.family(source.language), absolute, indexer.from_json(absolute, data)))
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # not ours: index again
+                    todo.append(source)
+        parts = [todo[i::chunks] for i in range(chunks)] if todo else []
+        for part, found in zip(parts, mapper(_index_facts, parts), strict=True):
+            self.fresh.extend((source, facts) for source, facts in zip(part, found, strict=True) if facts is not False)
+        fresh = [
+            (lang.family(source.language), os.path.abspath(source.file), facts)
+            for source, facts in self.fresh
+            if facts is not None
+        ]
+        return _build([*kept, *fresh])
+
+    def keep(self, cache: Cache) -> None:
+        for source, facts in self.fresh:
+            indexer = lang.indexer(source.language)
+            assert indexer is not None
+            cache.put_facts(source, None if facts is None else indexer.to_json(facts))
+
+
+def _index_facts(sources: Sequence[SourcePath]) -> list[Any]:
+    """The index phase, per file: its facts, None when it takes no part (a cheap byte gate
+    first: most files contribute nothing), False when it cannot be read (reported when the file
+    itself is processed; not remembered)."""
+    found: list[Any] = []
     for source in sources:
         indexer = lang.indexer(source.language)
-        if indexer is None:
-            continue
-        absolute = os.path.abspath(source.file)
+        assert indexer is not None
         try:
-            facts = indexer.index_file(absolute, _read(source))
+            found.append(indexer.index_file(os.path.abspath(source.file), _read(source)))
         except OSError:
-            continue  # reported when the file itself is processed
-        if facts is not None:
-            found.append((lang.family(source.language), absolute, facts))
+            found.append(False)
     return found
 
 
@@ -605,19 +649,19 @@ def _activate(projects: dict[str, Any]) -> None:
 
 
 def _run_uncached(
-    every: Sequence[SourcePath],
+    index: IndexPhase,
     sources: Sequence[SourcePath],
     job: Job,
     jobs: int,
     advance: Callable[[int], None] | None,
 ) -> list[FileResult]:
-    """Index every file (cross-module facts need the unchanged ones too), then process those
-    not vouched for by the cache."""
+    """Index every file (cross-module facts need the unchanged ones too; the cache keeps the
+    facts of those that did not change), then process those not vouched for by the cache."""
     if not sources:
         return []
     if jobs <= 1 or len(sources) < PARALLEL_MIN_FILES:
         # `--jobs 1`: the run's own process, as asked (no crash isolation); else one forked child
-        results = _in_one_process(every, sources, job) if jobs <= 1 else _in_a_child(every, sources, job)
+        results = _in_one_process(index, sources, job) if jobs <= 1 else _in_a_child(index, sources, job)
         if advance:
             advance(len(sources))
         return results
@@ -636,8 +680,7 @@ def _run_uncached(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
     ) as pool:
-        index_chunks = [every[i :: jobs * 4] for i in range(jobs * 4)] if every else []
-        projects = _build(f for found in pool.map(_index_facts, index_chunks) for f in found)
+        projects = index.projects(jobs * 4, pool.map)
         _activate(projects)
         futures = [pool.submit(_process_chunk, chunk, job, projects) for chunk in chunks]
         crashed = []
@@ -657,17 +700,17 @@ def _run_uncached(
     return [r for r in ordered if r is not None]
 
 
-def _in_one_process(every: Sequence[SourcePath], sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
-    _activate(_build(_index_facts(every)))
+def _in_one_process(index: IndexPhase, sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
+    _activate(index.projects())
     return [process(source, job) for source in sources]
 
 
-def _in_a_child(every: Sequence[SourcePath], sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
+def _in_a_child(index: IndexPhase, sources: Sequence[SourcePath], job: Job) -> list[FileResult]:
     """A small run (pre-commit's one file) in one forked child, which costs a fork rather than a
     pool: a parser that crashes the process (a segfault) takes the child down, not the run, and
     the files are then redone each in a process of its own, the culprit named and skipped. A
     run that parses nothing (no file passes the prefilter) stays in this process."""
-    projects = _build(_index_facts(every))
+    projects = index.projects()
     _activate(projects)
     if not hasattr(os, "fork") or not any(_parses(source, job) for source in sources):
         return [process(source, job) for source in sources]

@@ -243,6 +243,8 @@ class Indexer:
     activate: Callable[[Any], None]  # make the project the one the rules consult (in each process)
     relevant: Callable[[str], bool]  # rules must see this file even if the prefilter would drop it
     dependencies: Callable[[str], set[str]]  # the files an answer about this one was read from
+    to_json: Callable[[Any], Any]  # facts as the results cache keeps them
+    from_json: Callable[[str, Any], Any]  # (absolute path, kept form) -> facts; raises when malformed
 
 
 INDEXED_FAMILIES = ("python",)
@@ -252,6 +254,7 @@ def indexer(language: str) -> Indexer | None:
     if family(language) not in INDEXED_FAMILIES:
         return None
     from ..sdk import python_project
+    from .python_modules import facts_from_json, facts_to_json
 
     return Indexer(
         python_project.index_file,
@@ -259,4 +262,6 @@ def indexer(language: str) -> Indexer | None:
         python_project.activate,
         python_project.relevant,
         python_project.dependencies,
+        facts_to_json,
+        facts_from_json,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,23 @@ class Call:
     dotted: tuple[tuple[str, str], ...] = ()  # (keyword, `a.b`) for an attribute of a name passed by keyword
 
 
+@dataclass(frozen=True)
+class Built:
+    """A value built by a call (`mcp = FastMCP("x", stateless_http=True)`), as much of it as the
+    index uses: facts hold no syntax tree, so they are cheap to send between processes and can
+    be kept in the results cache as JSON."""
+
+    callee: str  # dotted (`FastMCP`, `FastMCP.as_proxy`); "" when the callee is not a name chain
+    keywords: tuple[str, ...]  # the keywords passed
+    stateless_http: bool | None  # a literal bool passed as `stateless_http=` (None: absent or not one)
+
+
 @dataclass
 class ModuleFacts:
     path: str
     imports: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)  # local -> (module, attr, level)
-    assigned: dict[str, ast.expr] = field(default_factory=dict)  # module-level NAME = value (last one)
+    # module-level NAME = value (the last one): what built it, or None for a value that is not a call
+    assigned: dict[str, Built | None] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     classes: dict[str, list[str]] = field(default_factory=dict)  # class name -> base expressions (dotted)
     choices: dict[str, frozenset[str]] = field(default_factory=dict)  # argparse option dest -> its choices
@@ -44,7 +57,7 @@ class ModuleFacts:
     flag_params: dict[str, dict[str, int]] = field(default_factory=dict)
     # module-level function -> the constructor call it returns (`def create(): return FastMCP(...)`,
     # or a name it assigned one to)
-    factories: dict[str, ast.Call] = field(default_factory=dict)
+    factories: dict[str, Built] = field(default_factory=dict)
     # (callee, call): a method called on what a call assigned in the same function or at module
     # level (`mcp = create_server(...)`, then `mcp.run(...)`)
     results_used: list[tuple[str, Call]] = field(default_factory=list)
@@ -93,15 +106,98 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
             passed, returned = _function_facts(statement)
             if passed:
                 facts.flag_params[statement.name] = passed
-            if returned is not None:
-                facts.factories[statement.name] = returned
+            built = _built(returned) if returned is not None else None
+            if built is not None:
+                facts.factories[statement.name] = built
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name):
-                facts.assigned[target.id] = statement.value
+                facts.assigned[target.id] = _built(statement.value)
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
-            facts.assigned[statement.target.id] = statement.value
+            facts.assigned[statement.target.id] = _built(statement.value)
     return facts
+
+
+def _built(value: ast.expr) -> Built | None:
+    if not isinstance(value, ast.Call):
+        return None
+    flag = None
+    for keyword in value.keywords:
+        if keyword.arg == "stateless_http" and isinstance(keyword.value, ast.Constant):
+            flag = keyword.value.value if isinstance(keyword.value.value, bool) else None
+    return Built(dotted(value.func), tuple(k.arg for k in value.keywords if k.arg), flag)
+
+
+# -- facts as JSON (the results cache keeps them; see cache.py) --------------------------------
+def facts_to_json(facts: ModuleFacts) -> list[object]:
+    """Everything but the path (the cache is per working directory: the path is the key)."""
+    return [
+        {local: list(origin) for local, origin in facts.imports.items()},
+        {name: None if built is None else _built_json(built) for name, built in facts.assigned.items()},
+        [_call_json(call) for call in facts.calls],
+        facts.classes,
+        {name: sorted(values) for name, values in facts.choices.items()},
+        facts.flag_params,
+        {name: _built_json(built) for name, built in facts.factories.items()},
+        [[callee, _call_json(call)] for callee, call in facts.results_used],
+    ]
+
+
+def facts_from_json(path: str, data: list[Any]) -> ModuleFacts:
+    """The inverse of `facts_to_json`; a malformed entry raises (TypeError, ValueError,
+    KeyError or IndexError), which the cache treats as a miss."""
+    imports, assigned, calls, classes, choices, flag_params, factories, results_used = data
+    return ModuleFacts(
+        path,
+        {local: (module, attr, int(level)) for local, (module, attr, level) in imports.items()},
+        {name: None if built is None else _built_from(built) for name, built in assigned.items()},
+        [_call_from(call) for call in calls],
+        {name: [str(base) for base in bases] for name, bases in classes.items()},
+        {name: frozenset(values) for name, values in choices.items()},
+        {name: {parameter: int(i) for parameter, i in params.items()} for name, params in flag_params.items()},
+        {name: _built_from(built) for name, built in factories.items()},
+        [(callee, _call_from(call)) for callee, call in results_used],
+    )
+
+
+def _built_json(built: Built) -> list[object]:
+    return [built.callee, list(built.keywords), built.stateless_http]
+
+
+def _built_from(data: list[Any]) -> Built:
+    callee, keywords, flag = data
+    return Built(str(callee), tuple(keywords), flag if isinstance(flag, bool) else None)
+
+
+def _call_json(call: Call) -> list[object]:
+    return [
+        call.head,
+        call.method,
+        [list(k) for k in call.keywords],
+        [list(k) for k in call.literals],
+        [list(k) for k in call.options],
+        list(call.positional),
+        call.line,
+        call.star_kwargs,
+        list(call.arguments),
+        [list(k) for k in call.dotted],
+    ]
+
+
+def _call_from(data: list[Any]) -> Call:
+    head, method, keywords, literals, options, positional, line, star, arguments, attributes = data
+    return Call(
+        str(head),
+        method,
+        tuple((k, v) for k, v in keywords),
+        tuple((k, v) for k, v in literals),
+        tuple((k, v) for k, v in options),
+        tuple(positional),
+        int(line),
+        bool(star),
+        tuple(arguments),
+        tuple((k, v) for k, v in attributes),
+    )
 
 
 def _add_children(node: ast.AST, nodes: list[ast.AST]) -> None:

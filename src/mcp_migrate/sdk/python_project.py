@@ -15,12 +15,11 @@ them changes.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lang.python_modules import FLAG_KEYWORDS, Call, ModuleFacts, ModuleGraph, dotted, module_facts
+from ..lang.python_modules import FLAG_KEYWORDS, Call, ModuleFacts, ModuleGraph, module_facts
 from ..model import Gate
 from .pins import project_pins
 from .python_versions import (
@@ -136,7 +135,20 @@ def index_file(path: str, raw: bytes) -> ModuleFacts | None:
         not any(literal in raw for literal in INDEX_GATE.literals) or _INDEX_PATTERN.search(raw) is None
     ):
         return None  # substring tests first: the pattern alone costs 4x as much on a monorepo
-    return module_facts(path, raw)
+    facts = module_facts(path, raw)
+    if facts is not None:  # kept in the results cache and sent between processes: only what `build` asks
+        facts.calls = [call for call in facts.calls if _may_matter(call)]
+    return facts
+
+
+def _may_matter(call: Call) -> bool:
+    """A call `build` looks at: a function call (a factory, a subclass, a flag passed on), a
+    serving call, or one passing a session flag (`mcp.tool()` and `db.query(x)` are not)."""
+    return (
+        call.method is None
+        or call.method in SERVING_METHODS
+        or any(keyword in FLAG_KEYWORDS for keyword, _ in (*call.keywords, *call.dotted))
+    )
 
 
 def build(modules: dict[str, ModuleFacts]) -> Project:
@@ -145,15 +157,15 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     server_classes = _server_classes(graph)
     for path, facts in modules.items():
         for name, value in facts.assigned.items():
-            if isinstance(value, ast.Call):
-                classes = _qualified(graph, path, facts, dotted(value.func), server_classes) & SERVER_CLASSES
+            if value is not None:
+                classes = _qualified(graph, path, facts, value.callee, server_classes) & SERVER_CLASSES
                 if classes:
-                    project.servers[(path, name)] = RemoteServer(path, name, frozenset(classes), _flag(value))
+                    project.servers[(path, name)] = RemoteServer(path, name, frozenset(classes), value.stateless_http)
         for function, returned in facts.factories.items():
-            classes = _qualified(graph, path, facts, dotted(returned.func), server_classes) & SERVER_CLASSES
+            classes = _qualified(graph, path, facts, returned.callee, server_classes) & SERVER_CLASSES
             if classes:
                 key = factory_key(function)
-                project.servers[(path, key)] = RemoteServer(path, key, frozenset(classes), _flag(returned))
+                project.servers[(path, key)] = RemoteServer(path, key, frozenset(classes), returned.stateless_http)
         for local in {*facts.classes, *facts.imports}:
             if _is_repository_class(graph, path, facts, local, server_classes):
                 bases = _qualified(graph, path, facts, local, server_classes)
@@ -246,11 +258,11 @@ def _class_of_instance(
     decided there (`class Settings(BaseSettings): stateless: bool = False`), keyed `Settings:stateless`."""
     path, name = instance
     value = modules[path].assigned.get(name) if path in modules else None
-    if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+    if value is None or not value.callee or "." in value.callee:
         return
-    if any(keyword.arg == attribute for keyword in value.keywords):
+    if attribute in value.keywords:
         return  # set where the instance is built
-    defined = graph.definition(path, value.func.id)
+    defined = graph.definition(path, value.callee)
     if defined is None or defined[0] == path or defined[1] not in modules[defined[0]].classes:
         return
     uses = project.flag_uses.setdefault(defined[0], {}).setdefault(f"{defined[1]}:{attribute}", [])
@@ -282,7 +294,7 @@ def _flag_arguments(
 
 def _built_from_subclass(facts: ModuleFacts, server: RemoteServer) -> bool:
     value = facts.assigned.get(server.name)
-    callee = dotted(value.func) if isinstance(value, ast.Call) else ""
+    callee = value.callee if value is not None else ""
     imported = facts.imports.get(callee.partition(".")[0])
     return not (imported is not None and imported[2] == 0 and imported[0].partition(".")[0] in _SDK_PACKAGES)
 
@@ -388,14 +400,6 @@ def _sdk_bases(graph: ModuleGraph, path: str, name: str, depth: int = 0) -> set[
                 if resolved is not None and resolved[1] in graph.modules[resolved[0]].classes:
                     found |= _sdk_bases(graph, resolved[0], resolved[1], depth + 1)
     return found
-
-
-def _flag(call: ast.Call) -> bool | None:
-    for keyword in call.keywords:
-        if keyword.arg == "stateless_http" and isinstance(keyword.value, ast.Constant):
-            value = keyword.value.value
-            return value if isinstance(value, bool) else None
-    return None
 
 
 # -- the project the rules of this process consult ---------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -293,8 +294,9 @@ def main() -> None:
 
 
 @pytest.fixture
-def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def indexed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The files the index phase reads (its byte gate included)."""
+    from mcp_migrate import lang
     from mcp_migrate.sdk import python_project
 
     seen: list[str] = []
@@ -305,7 +307,10 @@ def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return original(path, raw)
 
     monkeypatch.setattr(python_project, "index_file", counting)
-    return seen
+    lang.indexer.cache_clear()  # it holds the functions it was made with
+    yield seen
+    monkeypatch.undo()
+    lang.indexer.cache_clear()
 
 
 def _notes(root: Path) -> None:
@@ -397,3 +402,30 @@ def test_a_parallel_run_uses_the_kept_facts_too(workdir: Path, run: Run) -> None
     _edit(workdir / "notes" / "__main__.py", NOTES_MAIN.replace('"stdio", "streamable-http"', '"stdio"'))
     third = _parallel(run)
     assert _codes(third) == []
+
+
+def test_editing_a_module_the_gate_skips_rechecks_what_it_decides(workdir: Path, run: Run) -> None:
+    """`settings = Settings()` in `config.py` (indexed only because `server.py` takes `settings`
+    from it) decides the field in `models.py`: an edit there re-checks `models.py`."""
+    write(workdir / "pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write(workdir / "app" / "__init__.py", "")
+    write(
+        workdir / "app" / "models.py",
+        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    stateless: bool = False\n",
+    )
+    write(workdir / "app" / "config.py", "from app.models import Settings\n\nsettings = Settings()\n")
+    write(
+        workdir / "app" / "server.py",
+        "from mcp.server.lowlevel import Server\n"
+        "from mcp.server.streamable_http_manager import StreamableHTTPSessionManager\n\n"
+        "from app.config import settings\n\n"
+        'manager = StreamableHTTPSessionManager(app=Server("x"), stateless=settings.stateless)\n',
+    )
+    for i in range(CACHE_MIN_FILES):
+        write(workdir / "lib" / f"module_{i}.py", f"VALUE = {i}\n")
+    _age(workdir)
+    _, first = _check(run, ".")
+    assert _codes(first) == [("app/models.py", "MCP101")]
+    _edit(workdir / "app" / "config.py", "from app.models import Settings\n\nsettings = Settings(stateless=True)\n")
+    _, second = _check(run, ".")
+    assert _codes(second) == []

@@ -434,3 +434,49 @@ def test_a_settings_class_from_another_module_is_fixed_where_its_field_is_declar
     )
     models.write_text(models.read_text().replace("= True", "= False"))
     assert _check(run) == []  # set where the instance is built
+
+
+# -- modules the byte gate does not pass, reached from one it does --------------------------------
+def test_a_settings_instance_built_in_a_module_with_nothing_mcp_in_it(workdir: Path, run: Run) -> None:
+    """`settings = Settings()` in `config.py` (no SDK, no flag name in it: the index's byte gate
+    does not pass it), the class in `models.py`, the flag in `server.py`: followed by name."""
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("app/__init__.py", "")
+    models = write(
+        "app/models.py",
+        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+        "    port: int = 8000\n    stateless: bool = False\n",
+    )
+    config = write("app/config.py", "from app.models import Settings\n\nsettings = Settings()\n")
+    write("app/server.py", _MANAGER.replace("from app.settings import settings", "from app.config import settings"))
+    assert _check(run) == [("app/models.py", 6, "MCP101", "unsafe")]
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "stateless: bool = True" in models.read_text()
+    assert _check(run) == []
+    models.write_text(models.read_text().replace("= True", "= False"))
+    config.write_text("from app.models import Settings\n\nsettings = Settings(port=9000, stateless=True)\n")
+    assert _check(run) == []  # set where the instance is built
+
+
+def test_a_flag_value_from_a_module_with_nothing_mcp_in_it(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("app/__init__.py", "")
+    flags = write("app/flags.py", "import os\n\nSHARED_NOTHING = False\nPORT = int(os.environ.get('PORT', 8000))\n")
+    write(
+        "app/server.py",
+        _MANAGER.replace("from app.settings import settings", "from app.flags import SHARED_NOTHING").replace(
+            "stateless=settings.stateless", "stateless=SHARED_NOTHING"
+        ),
+    )
+    assert _check(run) == [("app/flags.py", 3, "MCP101", "unsafe")]
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "SHARED_NOTHING = True" in flags.read_text()
+    assert _check(run) == []
+
+
+def test_a_v2_lowlevel_server_built_in_a_module_the_gate_does_not_pass(workdir: Path, run: Run) -> None:
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=2.1,<3"]\n')
+    write("inv/__init__.py", "")
+    write("inv/server.py", 'from mcp.server.lowlevel import Server\n\nserver = Server("inventory")\n')
+    write("inv/app.py", "from inv.server import server\n\napp = server.streamable_http_app()\n")
+    assert [(path, code) for path, _line, code, _safety in _check(run)] == [("inv/app.py", "MCP101")]

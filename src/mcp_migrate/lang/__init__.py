@@ -7,8 +7,9 @@ so a run that parses nothing never pays for a parser import.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -243,6 +244,10 @@ class Indexer:
     activate: Callable[[Any], None]  # make the project the one the rules consult (in each process)
     relevant: Callable[[str], bool]  # rules must see this file even if the prefilter would drop it
     dependencies: Callable[[str], set[str]]  # the files an answer about this one was read from
+    # (facts by absolute path, every file of the language in the run) -> files to index as well,
+    # though the byte gate does not pass them (names the indexed ones take from them matter)
+    wanted: Callable[[dict[str, Any], Iterable[str]], set[str]]
+    index_forced: Callable[[str, bytes], Any]  # (absolute path, bytes) -> facts, no byte gate
     to_json: Callable[[Any], Any]  # facts as the results cache keeps them
     from_json: Callable[[str, Any], Any]  # (absolute path, kept form) -> facts; raises when malformed
 
@@ -250,6 +255,7 @@ class Indexer:
 INDEXED_FAMILIES = ("python",)
 
 
+@cache  # asked for every file of a run
 def indexer(language: str) -> Indexer | None:
     if family(language) not in INDEXED_FAMILIES:
         return None
@@ -262,6 +268,8 @@ def indexer(language: str) -> Indexer | None:
         python_project.activate,
         python_project.relevant,
         python_project.dependencies,
+        python_project.wanted,
+        python_project.index_forced,
         facts_to_json,
         facts_from_json,
     )

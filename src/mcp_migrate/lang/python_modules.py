@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -326,15 +327,29 @@ def dotted(node: ast.expr) -> str:
 
 
 class ModuleGraph:
-    """Every indexed module, and where an imported name is defined."""
+    """Every indexed module, and where an imported name is defined. `others` are files that are
+    not indexed but may be imported from (the index's second stage asks which)."""
 
-    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], others: Iterable[str] = ()) -> None:
         self.modules = modules
-        self._by_suffix: dict[str, list[str]] = {}
-        for path in modules:
-            parts = _dotted_parts(path)
-            for start in range(len(parts)):
-                self._by_suffix.setdefault(".".join(parts[start:]), []).append(path)
+        self._files = set(modules).union(others)
+        self._by_stem: dict[str, list[str]] | None = None  # built on the first absolute import
+        self._candidates: dict[str, list[str]] = {}
+
+    def _with_suffix(self, module: str) -> list[str]:
+        """The files an absolute import of `module` may name: those whose dotted path ends with it."""
+        found = self._candidates.get(module)
+        if found is None:
+            if self._by_stem is None:
+                self._by_stem = {}
+                for path in self._files:
+                    self._by_stem.setdefault(_stem(path), []).append(path)
+            wanted = module.split(".")
+            found = [
+                path for path in self._by_stem.get(wanted[-1], ()) if _dotted_parts(path)[-len(wanted) :] == wanted
+            ]
+            self._candidates[module] = found
+        return found
 
     def resolve(self, importer: str, local: str) -> tuple[str, str] | None:
         """(defining file, name there) for a name `importer` imports from another indexed module."""
@@ -351,10 +366,10 @@ class ModuleGraph:
                 base = os.path.dirname(base)
             target = os.path.join(base, *module.split(".")) if module else base
             for candidate in (target + ".py", os.path.join(target, "__init__.py")):
-                if candidate in self.modules:
+                if candidate in self._files:
                     return candidate, attr
             return None
-        candidates = self._by_suffix.get(module, [])
+        candidates = self._with_suffix(module)
         if not candidates:
             return None
         nearest = max(candidates, key=lambda c: (len(os.path.commonpath([c, importer])), -len(c)))
@@ -367,11 +382,17 @@ class ModuleGraph:
         if found is None or depth > 4:
             return found
         path, name = found
-        facts = self.modules[path]
-        if name in facts.assigned or name in facts.classes:
+        facts = self.modules.get(path)
+        if facts is None or name in facts.assigned or name in facts.classes:
             return found
         deeper = self.definition(path, name, depth + 1)
         return deeper or found
+
+
+def _stem(path: str) -> str:
+    """The last part of a module's dotted name: `config` for `.../config.py` and `.../config/__init__.py`."""
+    head, name = os.path.split(path)
+    return os.path.basename(head) if name == "__init__.py" else name[:-3] if name.endswith(".py") else name
 
 
 def _dotted_parts(path: str) -> list[str]:

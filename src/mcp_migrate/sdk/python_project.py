@@ -16,6 +16,7 @@ them changes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,54 @@ def index_file(path: str, raw: bytes) -> ModuleFacts | None:
     if facts is not None:  # kept in the results cache and sent between processes: only what `build` asks
         facts.calls = [call for call in facts.calls if _may_matter(call)]
     return facts
+
+
+def index_forced(path: str, raw: bytes) -> ModuleFacts | None:
+    """The facts of a module `wanted` asks for, which the byte gate does not pass."""
+    facts = module_facts(path, raw)
+    if facts is not None:
+        facts.calls = [call for call in facts.calls if _may_matter(call)]
+    return facts
+
+
+def wanted(modules: dict[str, ModuleFacts], python_files: Iterable[str]) -> set[str]:
+    """Modules of the run the byte gate did not pass that an indexed module takes a name from
+    where it matters: a served server (`from inv.server import server`, then
+    `server.streamable_http_app()`), a session flag's value (`stateless=SHARED_NOTHING`) or its
+    instance (`stateless=settings.stateless`), followed through what those modules assign
+    (`settings = Settings()` in `config.py` -> the class in `models.py`) and re-export. Called
+    again after they are indexed, until it asks for nothing new."""
+    seeds: list[tuple[str, str]] = []
+    for path, facts in modules.items():
+        for call in facts.calls:
+            if call.method in SERVING_METHODS:
+                seeds.append((path, call.head))
+            seeds += [(path, passed) for keyword, passed in call.keywords if keyword in FLAG_KEYWORDS and passed]
+            seeds += [(path, passed.partition(".")[0]) for keyword, passed in call.dotted if keyword in FLAG_KEYWORDS]
+        seeds += [(path, callee) for callee, _call in facts.results_used]
+    if not seeds:
+        return set()
+    graph = ModuleGraph(modules, python_files)
+    found: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    while seeds:
+        path, name = seeds.pop()
+        if (path, name) in seen:
+            continue
+        seen.add((path, name))
+        module = modules.get(path)
+        if module is None:
+            found.add(path)  # to be indexed; the next call follows the name inside it
+        elif name in module.imports:
+            target = graph.resolve(path, name)
+            if target is not None:
+                seeds.append(target)
+        else:
+            built = module.assigned.get(name)
+            head = built.callee.partition(".")[0] if built is not None else ""
+            if head in module.imports:  # `settings = Settings()`: where the class is
+                seeds.append((path, head))
+    return found
 
 
 def _may_matter(call: Call) -> bool:
@@ -267,6 +316,8 @@ def _class_of_instance(
         return
     uses = project.flag_uses.setdefault(defined[0], {}).setdefault(f"{defined[1]}:{attribute}", [])
     uses.append(use)
+    if path != use[0]:  # an instance of a third module: the field's answer also comes from there
+        project.depends.setdefault(defined[0], set()).add(path)
 
 
 def factory_key(function: str) -> str:

@@ -480,3 +480,40 @@ def test_a_v2_lowlevel_server_built_in_a_module_the_gate_does_not_pass(workdir: 
     write("inv/server.py", 'from mcp.server.lowlevel import Server\n\nserver = Server("inventory")\n')
     write("inv/app.py", "from inv.server import server\n\napp = server.streamable_http_app()\n")
     assert [(path, code) for path, _line, code, _safety in _check(run)] == [("inv/app.py", "MCP101")]
+
+
+_SERVED_ELSEWHERE = """\
+from app.server import mcp
+
+
+def main() -> None:
+    mcp.run(transport={transport!r})
+"""
+
+
+@pytest.mark.parametrize(
+    ("pin", "import_line", "cls", "expected"),
+    [
+        ("mcp>=1.23,<2", "from mcp.server.fastmcp import FastMCP", "FastMCP", ("app/factory.py", 5)),
+        ("mcp>=2.3,<3", "from mcp.server.mcpserver import MCPServer", "MCPServer", ("app/main.py", 5)),
+    ],
+    ids=["v1-at-the-constructor", "v2-where-served"],
+)
+def test_a_factory_made_server_assigned_in_one_module_and_served_in_another(
+    workdir: Path, run: Run, pin: str, import_line: str, cls: str, expected: tuple[str, int]
+) -> None:
+    """`mcp = create_server("notes")` in `server.py` (nothing the byte gate looks for in it), the
+    factory in `factory.py`, `mcp.run(...)` in `main.py`."""
+    _factory_project(pin, import_line, cls, "streamable-http")
+    server = write("app/server.py", 'from app.factory import create_server\n\nmcp = create_server("notes")\n')
+    write("app/main.py", _SERVED_ELSEWHERE.format(transport="streamable-http"))
+    assert _check(run) == [(*expected, "MCP101", "safe")]
+    run("fix", "--no-cache", ".")
+    assert _check(run) == []
+    for transport in ("stdio", "streamable-http"):  # negatives: stdio, and a look-alike factory
+        _factory_project(pin, import_line, cls, transport)
+        write("app/main.py", _SERVED_ELSEWHERE.format(transport=transport))
+        if transport == "streamable-http":
+            write("app/factory.py", _FACTORY.format(import_line="from notes_lib import Notes", cls="Notes"))
+        assert server.exists()
+        assert _check(run) == []

@@ -220,6 +220,7 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                 bases = _qualified(graph, path, facts, local, server_classes)
                 if bases:
                     project.subclasses.setdefault(path, {})[local] = frozenset(bases)
+    _made_by_imported_factories(project, graph, modules)
     for path, facts in modules.items():
         for local in facts.imports:
             resolved = graph.definition(path, local)
@@ -293,6 +294,20 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _made_by_imported_factories(project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts]) -> None:
+    """`mcp = create_server("notes")` at module level, the factory in another module: `mcp` is
+    the factory's server (served elsewhere, it is reported as the factory's)."""
+    for path, facts in modules.items():
+        for name, value in facts.assigned.items():
+            if value is None or (path, name) in project.servers or value.callee not in facts.imports:
+                continue
+            resolved = graph.definition(path, value.callee)
+            made = (resolved[0], factory_key(resolved[1])) if resolved is not None else None
+            if made is not None and made[0] != path and made in project.servers:
+                project.servers[(path, name)] = project.servers[made]
+                project.depends.setdefault(made[0], set()).add(path)
 
 
 def _class_of_instance(

@@ -429,3 +429,19 @@ def test_editing_a_module_the_gate_skips_rechecks_what_it_decides(workdir: Path,
     _edit(workdir / "app" / "config.py", "from app.models import Settings\n\nsettings = Settings(stateless=True)\n")
     _, second = _check(run, ".")
     assert _codes(second) == []
+
+
+def test_a_tsconfig_alias_change_rechecks_the_files_it_let_through(workdir: Path, run: Run) -> None:
+    """A file whose SDK import is written through a tsconfig `paths` alias passes the SDK-import
+    gate through it: the tsconfig is recorded, and pointing the alias elsewhere re-checks it."""
+    fixture = Path(__file__).parent / "fixtures" / "MCP201" / "ts_tsconfig_paths_alias"
+    write(workdir / "src" / "server.ts", (fixture / "input.ts").read_text())
+    tsconfig = write(workdir / "tsconfig.json", (fixture / "tsconfig.json").read_text())
+    for i in range(CACHE_MIN_FILES):
+        write(workdir / "lib" / f"module_{i}.ts", f"export const value = {i};\n")
+    _age(workdir)
+    _, first = _check(run, "--select", "MCP201", ".")
+    assert _codes(first) == [("src/server.ts", "MCP201")] * 3
+    _edit(tsconfig, tsconfig.read_text().replace("@modelcontextprotocol/sdk/dist/esm", "@acme/mcp-kit/dist"))
+    _, second = _check(run, "--select", "MCP201", ".")
+    assert _codes(second) == []

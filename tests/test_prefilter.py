@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from mcp_migrate import engine, lang, rules
+from mcp_migrate.discovery import discover
 from mcp_migrate.errors import ParseError
 from mcp_migrate.model import Gate
-from mcp_migrate.source import decode
+from mcp_migrate.source import as_lines, decode
 
 ROOT = Path(__file__).parent.parent
 ALL = frozenset(r.code for r in rules.all_rules()) - {engine.UNUSED_SUPPRESSION}
@@ -44,7 +45,8 @@ def test_prefilter_keeps_every_rule_that_finds_something(path: Path) -> None:
         parsed = lang.load(language_name).parse(decode(raw, language_name).text, "\n", path)
     except ParseError:
         return  # unparseable on purpose: nothing to find
-    kept = {rule.code for rule in engine._prefilter(ALL, family, raw)}
+    [source] = discover([str(path)])
+    kept = {rule.code for rule in engine._active_rules(source, ALL, as_lines(raw), str(path))[0]}  # aliases too
     for rule in rules.all_rules():
         if rule.code not in ALL or family not in rule.triggers:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mcp_migrate import lang
 from mcp_migrate.lang.tsconfig import aliases_for, resolve_alias
 from mcp_migrate.lang.typescript import TsModule
 from mcp_migrate.rules._typescript import transports
@@ -46,6 +47,8 @@ def test_an_aliased_sdk_transport_is_the_sdks(tmp_path: Path) -> None:
         tmp_path / "tsconfig.json",
         '{"compilerOptions": {"paths": {"@mcp/sdk/*": ["./node_modules/@modelcontextprotocol/sdk/dist/esm/*"]}}}',
     )
+    assert transports(TsModule(SERVER, path=path)) == []  # where tsconfig files are is remembered for a run
+    lang.new_run()
     module = TsModule(SERVER, path=path)
     [transport] = transports(module)
     assert transport.stateful

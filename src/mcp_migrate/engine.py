@@ -103,7 +103,13 @@ def _candidates(codes: frozenset[str], language: str) -> tuple[_Candidate, ...]:
     return tuple(found)
 
 
-def _prefilter(codes: frozenset[str], language: str, raw: bytes, forced: bool = False) -> list[Rule]:
+def _prefilter(
+    codes: frozenset[str],
+    language: str,
+    raw: bytes,
+    forced: bool = False,
+    aliased: Callable[[Gate], bool] | None = None,
+) -> list[Rule]:
     """The rules whose gate (if any) passes and one of whose triggers is in the file.
 
     A gate with literals goes first: the SDK-import gate is shared by most rules of a language,
@@ -111,7 +117,9 @@ def _prefilter(codes: frozenset[str], language: str, raw: bytes, forced: bool = 
     gate that is only a pattern goes after the triggers. Each trigger is looked for once per
     file, however many rules share it. A file the index phase names (`forced`: it holds the
     other half of something a server module does) also goes to the rules that follow servers
-    across modules."""
+    across modules. `aliased` answers for an import gate the file fails as written whether it
+    imports the gate's packages through its project's aliases (asked only when a trigger is in
+    the file: it reads configuration)."""
     passed: dict[Gate, bool] = {}
     present: dict[bytes, bool] = {}
     active = []
@@ -121,6 +129,8 @@ def _prefilter(codes: frozenset[str], language: str, raw: bytes, forced: bool = 
             continue
         gate = candidate.gate
         if gate is not None and gate.literals and not _passes(gate, raw, passed):
+            if gate.imports and aliased is not None and _triggered(candidate, raw, present, passed) and aliased(gate):
+                active.append(candidate.rule)
             continue
         if not _triggered(candidate, raw, present, passed):
             continue
@@ -179,6 +189,27 @@ def _read(source: SourcePath, stamp: list[tuple[int, int]] | None = None) -> byt
 _ONE_READ = 1 << 30  # Linux returns at most ~2 GiB from one read()
 
 
+def _active_rules(
+    source: SourcePath, selected: frozenset[str], lines: bytes, absolute: str
+) -> tuple[list[Rule], tuple[str, ...]]:
+    """The prefilter's answer for a file, and the configuration files it read to give it (a
+    tsconfig whose `paths` alias the SDK: changing it re-checks the file)."""
+    indexer = lang.indexer(source.language)
+    forced = indexer is not None and indexer.relevant(absolute)
+    read: list[str] = []
+    answers: dict[Gate, bool] = {}
+
+    def aliased(gate: Gate) -> bool:
+        if gate not in answers:
+            prefixes, files = lang.import_aliases(source.language, absolute, gate.literals)
+            read.extend(str(file) for file in files)
+            answers[gate] = any(prefix in lines for prefix in prefixes)
+        return answers[gate]
+
+    active = _prefilter(selected, lang.family(source.language), lines, forced, aliased)
+    return active, tuple(read)
+
+
 def process(source: SourcePath, job: Job) -> FileResult:
     """Check (and maybe fix) one file. Never raises for a problem with the file itself."""
     result = FileResult(source.display)
@@ -191,8 +222,9 @@ def process(source: SourcePath, job: Job) -> FileResult:
     selected = _selected(job, source)
     indexer = lang.indexer(source.language)
     absolute = os.path.abspath(source.file)
-    forced = indexer is not None and indexer.relevant(absolute)
-    active = _prefilter(selected, lang.family(source.language), as_lines(raw), forced)
+    lines = as_lines(raw)
+    active, alias_files = _active_rules(source, selected, lines, absolute)
+    result.depends_on = alias_files
     if not active:
         return result  # the prefilter: most files end here, unparsed
     if len(raw) > job.max_bytes:
@@ -286,7 +318,7 @@ def _analyse(
     except Exception as exc:  # a rule bug must not take the rest of the run down
         result.errors.append(FileError(source.display, f"internal error: {type(exc).__name__}: {exc}"))
         return result
-    dependencies = {str(p) for p in getattr(parsed, "dependencies", ())}
+    dependencies = {*result.depends_on, *(str(p) for p in getattr(parsed, "dependencies", ()))}
     if indexer is not None:
         dependencies |= indexer.dependencies(absolute)
     result.depends_on = tuple(sorted(dependencies))
@@ -533,6 +565,7 @@ def run(
 ) -> list[FileResult]:
     """Results in the order of `sources`, whatever the number of processes; files the cache
     vouches for are not read at all."""
+    lang.new_run()
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
     for i, source in enumerate(sources):
@@ -783,9 +816,7 @@ def _parses(source: SourcePath, job: Job) -> bool:
         raw = _read(source, [])
     except OSError:
         return False
-    indexer = lang.indexer(source.language)
-    forced = indexer is not None and indexer.relevant(os.path.abspath(source.file))
-    return bool(_prefilter(_selected(job, source), lang.family(source.language), as_lines(raw), forced))
+    return bool(_active_rules(source, _selected(job, source), as_lines(raw), os.path.abspath(source.file))[0])
 
 
 def _isolated(source: SourcePath, job: Job, projects: dict[str, Any], context: Any) -> FileResult:

@@ -113,6 +113,9 @@ class Gate:
 
     pattern: bytes
     literals: tuple[bytes, ...] = ()
+    # The literals are package prefixes of import specifiers: a file importing those packages
+    # through its project's aliases (tsconfig `paths`) passes too.
+    imports: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ so a run that parses nothing never pays for a parser import.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -253,6 +254,24 @@ class Indexer:
 
 
 INDEXED_FAMILIES = ("python",)
+
+
+def new_run() -> None:
+    """Forget what an earlier run in this process learnt of the file system (which folders hold
+    a tsconfig.json)."""
+    tsconfig = sys.modules.get(f"{__name__}.tsconfig")
+    if tsconfig is not None:
+        tsconfig.forget()
+
+
+def import_aliases(language: str, path: str, packages: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], tuple[Path, ...]]:
+    """What a file may write instead of importing `packages` (its project's import aliases), and
+    the files that say so; nothing for a language without aliases."""
+    if family(language) != "typescript":
+        return (), ()
+    from .tsconfig import alias_prefixes
+
+    return alias_prefixes(path, packages)
 
 
 @cache  # asked for every file of a run

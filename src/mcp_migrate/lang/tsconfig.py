@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,42 @@ class PathAliases:
 
 def aliases_for(folder: Path) -> PathAliases | None:
     """The `paths` of the nearest tsconfig.json at or above `folder`; None without any."""
-    for candidate in (folder, *folder.parents)[:_MAX_DEPTH]:
-        config = candidate / "tsconfig.json"
-        if config.is_file():
-            return _aliases(config, file_stamp(config))
-    return None
+    config = nearest_config(os.path.abspath(folder), _MAX_DEPTH)
+    return _aliases(Path(config), file_stamp(Path(config))) if config is not None else None
+
+
+@cache
+def nearest_config(folder: str, depth: int) -> str | None:
+    """The nearest tsconfig.json at or above `folder`, `depth` folders up at most. Remembered for
+    the run (one look per folder, however many files it holds; `forget` starts afresh)."""
+    config = os.path.join(folder, "tsconfig.json")
+    if os.path.isfile(config):
+        return config
+    parent = os.path.dirname(folder)
+    return nearest_config(parent, depth - 1) if depth > 1 and parent != folder else None
+
+
+def forget() -> None:
+    """A new run: tsconfig files may have come or gone since the last one in this process."""
+    nearest_config.cache_clear()
+
+
+def alias_prefixes(importer: str, packages: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], tuple[Path, ...]]:
+    """The import prefixes that stand for `packages` in the importer's project (`@mcp/` for
+    `"@mcp/*": ["node_modules/@modelcontextprotocol/sdk/dist/esm/*"]`), and the tsconfig files
+    that say so (the answer depends on them)."""
+    config = nearest_config(os.path.dirname(importer), _MAX_DEPTH)  # most files: no tsconfig, no Path built
+    aliases = _aliases(Path(config), file_stamp(Path(config))) if config is not None else None
+    if aliases is None:
+        return (), ()
+    wanted = [package.decode() for package in packages]
+    found = tuple(
+        prefix.encode()
+        for pattern, targets in aliases.paths
+        if (prefix := pattern.split("*", 1)[0])
+        and any(package in target.replace(os.sep, "/") for target in targets for package in wanted)
+    )
+    return found, aliases.files if found else ()
 
 
 def resolve_alias(specifier: str, importer: Path, aliases: PathAliases) -> str | None:

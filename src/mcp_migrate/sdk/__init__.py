@@ -10,4 +10,6 @@ from ..model import Gate
 PYTHON_IMPORTS_MCP = Gate(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*(?:from|import)[ \t]+(?:mcp|fastmcp)\b", (b"mcp",))
 
 # The same for TypeScript/JavaScript: an MCP SDK import, require or re-export names its package.
-TYPESCRIPT_IMPORTS_MCP = Gate(rb"@modelcontextprotocol/|[\"']agents/mcp", (b"@modelcontextprotocol/", b"agents/mcp"))
+TYPESCRIPT_IMPORTS_MCP = Gate(
+    rb"@modelcontextprotocol/|[\"']agents/mcp", (b"@modelcontextprotocol/", b"agents/mcp"), imports=True
+)

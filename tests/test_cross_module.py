@@ -407,14 +407,19 @@ def test_a_factory_made_server_run_over_stdio_or_a_look_alike_factory_is_silent(
     assert _check(run) == []
 
 
-def test_a_settings_class_from_another_module_is_fixed_where_its_field_is_declared(workdir: Path, run: Run) -> None:
+def _settings_class_project() -> Path:
+    """A v1 project whose settings class (`stateless: bool = False`, line 6) is in `app/models.py`."""
     write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
     write("app/__init__.py", "")
-    models = write(
+    return write(
         "app/models.py",
         "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
         "    port: int = 8000\n    stateless: bool = False\n",
     )
+
+
+def test_a_settings_class_from_another_module_is_fixed_where_its_field_is_declared(workdir: Path, run: Run) -> None:
+    models = _settings_class_project()
     write(
         "app/server.py",
         _MANAGER.replace(
@@ -440,13 +445,7 @@ def test_a_settings_class_from_another_module_is_fixed_where_its_field_is_declar
 def test_a_settings_instance_built_in_a_module_with_nothing_mcp_in_it(workdir: Path, run: Run) -> None:
     """`settings = Settings()` in `config.py` (no SDK, no flag name in it: the index's byte gate
     does not pass it), the class in `models.py`, the flag in `server.py`: followed by name."""
-    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
-    write("app/__init__.py", "")
-    models = write(
-        "app/models.py",
-        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
-        "    port: int = 8000\n    stateless: bool = False\n",
-    )
+    models = _settings_class_project()
     config = write("app/config.py", "from app.models import Settings\n\nsettings = Settings()\n")
     write("app/server.py", _MANAGER.replace("from app.settings import settings", "from app.config import settings"))
     assert _check(run) == [("app/models.py", 6, "MCP101", "unsafe")]

@@ -217,6 +217,12 @@ def test_canonical_template_is_rewritten() -> None:
             _server(create_extra="register(transport);"),
             "also does `register(transport);`",
         ),
+        (  # no server connected here: the transport is relayed to one held elsewhere (a Redis relay)
+            _server().replace(
+                "await getServer().connect(transport);", "transport.onclose = await relayToServer(transport);"
+            ),
+            "hands it to `relayToServer(...)`, a relay to a server held elsewhere",
+        ),
         (  # a lookup in a helper the rewrite does not own
             _server(
                 tail="export function transportFor(req: express.Request) {\n"
@@ -266,6 +272,7 @@ def test_canonical_template_is_rewritten() -> None:
         "lookup-after",
         "early-return",
         "transport-escapes",
+        "relayed",
         "helper",
         "reuse-extra",
         "two",

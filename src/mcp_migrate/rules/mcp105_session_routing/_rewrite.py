@@ -11,6 +11,7 @@ changed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -556,6 +557,13 @@ def _rewrite_post(plan: _Plan, handler: _Handler) -> None:
             raise Unsupported(f"the branch that creates the transport also answers or leaves the request: `{text}`")
         kept.append(child)
     if server is None:
+        relay = _handed_to(module, handler.scan, name)
+        if relay is not None:  # example-remote-server: `t.onclose = await redisRelayToMcpServer(id, t)`
+            raise Unsupported(
+                f"the branch that creates the transport connects no server to it but hands it to `{relay}(...)`, "
+                "a relay to a server held elsewhere (such as one connected in a session hook over Redis), "
+                "which a per-request rewrite would cut off"
+            )
         raise Unsupported("the branch that creates the transport does not connect a server to it")
     if statement != handler.construction:
         for other in _branches(statement):
@@ -957,6 +965,18 @@ def _name_of(module: TsModule, node: Node) -> str:
         prop = node.child_by_field_name("property")
         return module.source(prop) if prop is not None else ""
     return module.source(node)
+
+
+def _handed_to(module: TsModule, statements: Sequence[Node], transport: str) -> str | None:
+    """The function a statement passes the transport to as an argument (not `connect`), if any."""
+    for statement in statements:
+        for call in module.descendants(statement, "call_expression"):
+            function, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+            if function is None or args is None or module.source(function).endswith(".connect"):
+                continue
+            if any(module.source(arg) == transport for arg in args.named_children):
+                return module.source(function)
+    return None
 
 
 def _connect_call(module: TsModule, statement: Node, transport: str) -> Node | None:

@@ -516,3 +516,48 @@ def test_a_factory_made_server_assigned_in_one_module_and_served_in_another(
             write("app/factory.py", _FACTORY.format(import_line="from notes_lib import Notes", cls="Notes"))
         assert server.exists()
         assert _check(run) == []
+
+
+@pytest.mark.parametrize(
+    ("import_line", "flags_path"),
+    [
+        ("from app import flags", "app/flags.py"),
+        ("from . import flags", "app/flags.py"),
+        ("import app.flags as flags", "app/flags.py"),
+        ("import flags", "flags.py"),
+    ],
+    ids=["from-package", "relative", "import-as", "top-level"],
+)
+def test_a_flag_read_off_a_module_is_reported_where_the_module_defines_it(
+    workdir: Path, run: Run, import_line: str, flags_path: str
+) -> None:
+    """`stateless=flags.SHARED_NOTHING` with `flags` a module of the repository."""
+    write("pyproject.toml", '[project]\nname = "inventory"\ndependencies = ["mcp>=1.23,<2"]\n')
+    write("app/__init__.py", "")
+    flags = write(flags_path, "import os\n\nSHARED_NOTHING = False\nPORT = int(os.environ.get('PORT', 8000))\n")
+    write(
+        "app/server.py",
+        _MANAGER.replace("from app.settings import settings", import_line).replace(
+            "stateless=settings.stateless", "stateless=flags.SHARED_NOTHING"
+        ),
+    )
+    assert _check(run) == [(flags_path, 3, "MCP101", "unsafe")]
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "SHARED_NOTHING = True" in flags.read_text()
+    assert _check(run) == []
+
+
+def test_a_module_attribute_that_is_not_the_flag_or_not_a_module_is_silent(workdir: Path, run: Run) -> None:
+    write("app/__init__.py", "")
+    write("app/flags.py", "SHARED_NOTHING = True\nOTHER = False\n")  # already stateless
+    server = _MANAGER.replace("from app.settings import settings", "from app import flags")
+    write("app/server.py", server.replace("stateless=settings.stateless", "stateless=flags.SHARED_NOTHING"))
+    assert _check(run) == []
+    # `flags` is an object of a third-party package here, not a module of the repository
+    write(
+        "app/server.py",
+        server.replace("from app import flags", "from feature_flags import flags").replace(
+            "stateless=settings.stateless", "stateless=flags.OTHER"
+        ),
+    )
+    assert _check(run) == []

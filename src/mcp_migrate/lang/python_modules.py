@@ -90,8 +90,8 @@ def module_facts(path: str, source: bytes) -> ModuleFacts | None:
                     facts.imports[alias.asname or alias.name] = (node.module or "", alias.name, node.level)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.asname:
-                    facts.imports[alias.asname] = (alias.name, None, 0)
+                if alias.asname or "." not in alias.name:  # `import a.b` binds `a`, a package
+                    facts.imports[alias.asname or alias.name] = (alias.name, None, 0)
         elif isinstance(node, ast.Call):
             call = _call(node, facts)
             if call is not None:
@@ -360,6 +360,22 @@ class ModuleGraph:
         module, attr, level = found
         if attr is None:
             return None  # `import pkg as alias`: a module, not a name in one
+        path = self._file_of(importer, module, level)
+        return (path, attr) if path is not None else None
+
+    def module_of(self, importer: str, local: str) -> str | None:
+        """The file a local name stands for when it names a module: `from app import config`,
+        `from . import config`, `import config`, `import app.config as config`."""
+        facts = self.modules.get(importer)
+        found = facts.imports.get(local) if facts is not None else None
+        if found is None:
+            return None
+        module, attr, level = found
+        return self._file_of(importer, ".".join(p for p in (module, attr) if p), level)
+
+    def _file_of(self, importer: str, module: str, level: int) -> str | None:
+        """The file `importer` means by `module`: relative imports by folder, absolute ones by
+        the longest path suffix that matches, the file nearest the importer first."""
         if level:
             base = os.path.dirname(importer)
             for _ in range(level - 1):
@@ -367,13 +383,12 @@ class ModuleGraph:
             target = os.path.join(base, *module.split(".")) if module else base
             for candidate in (target + ".py", os.path.join(target, "__init__.py")):
                 if candidate in self._files:
-                    return candidate, attr
+                    return candidate
             return None
         candidates = self._with_suffix(module)
         if not candidates:
             return None
-        nearest = max(candidates, key=lambda c: (len(os.path.commonpath([c, importer])), -len(c)))
-        return nearest, attr
+        return max(candidates, key=lambda c: (len(os.path.commonpath([c, importer])), -len(c)))
 
     def definition(self, importer: str, local: str, depth: int = 0) -> tuple[str, str] | None:
         """Follow re-exports (`from .server import mcp` in a package `__init__`) to the module

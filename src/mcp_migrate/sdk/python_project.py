@@ -158,17 +158,21 @@ def wanted(modules: dict[str, ModuleFacts], python_files: Iterable[str]) -> set[
     (`settings = Settings()` in `config.py` -> the class in `models.py`) and re-export. Called
     again after they are indexed, until it asks for nothing new."""
     seeds: list[tuple[str, str]] = []
+    modules_named: list[tuple[str, str]] = []  # `config` of `stateless=config.X`, if a module
     for path, facts in modules.items():
         for call in facts.calls:
             if call.method in SERVING_METHODS:
                 seeds.append((path, call.head))
             seeds += [(path, passed) for keyword, passed in call.keywords if keyword in FLAG_KEYWORDS and passed]
-            seeds += [(path, passed.partition(".")[0]) for keyword, passed in call.dotted if keyword in FLAG_KEYWORDS]
+            for keyword, passed in call.dotted:
+                if keyword in FLAG_KEYWORDS:
+                    seeds.append((path, passed.partition(".")[0]))
+                    modules_named.append((path, passed.partition(".")[0]))
         seeds += [(path, callee) for callee, _call in facts.results_used]
     if not seeds:
         return set()
     graph = ModuleGraph(modules, python_files)
-    found: set[str] = set()
+    found = {named for path, name in modules_named if (named := graph.module_of(path, name)) not in (None, path)}
     seen: set[tuple[str, str]] = set()
     while seeds:
         path, name = seeds.pop()
@@ -248,6 +252,7 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                     continue
                 resolved = graph.definition(path, head) if head in facts.imports else (path, head)
                 if resolved is None or resolved[1] not in modules[resolved[0]].assigned:
+                    _module_attribute(project, graph, modules, path, passed, call.line)
                     continue
                 if resolved[0] != path:  # an imported instance
                     uses = project.flag_uses.setdefault(resolved[0], {}).setdefault(f"{resolved[1]}.{attribute}", [])
@@ -294,6 +299,17 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
     for path, found in project.depends.items():
         found.discard(path)
     return project
+
+
+def _module_attribute(
+    project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts], path: str, passed: str, line: int
+) -> None:
+    """`stateless=config.SHARED_NOTHING` with `config` a module of the repository (`from app
+    import config`, `import config`): the flag's default is decided there."""
+    head, _, attribute = passed.partition(".")
+    module = graph.module_of(path, head)
+    if module is not None and module != path and attribute in modules[module].assigned:
+        project.flag_uses.setdefault(module, {}).setdefault(attribute, []).append((path, line))
 
 
 def _made_by_imported_factories(project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts]) -> None:

@@ -9,13 +9,16 @@ right. For each repository in ecosystem/corpus.toml (mirrors fetched outside thi
 3. runs `fix --unsafe-fixes` on a copy in `<work>/fixed/`, then: every changed Python file must
    compile, and every SDK call of every server in it must bind to the real signatures of each
    SDK release its project pins (tests/sdk_versions: one environment per modelled release);
-   every changed file must still parse for the tool (its re-check reports no error);
+   every changed file must still parse for the tool (its re-check reports no error); with
+   `--tsc`, every TypeScript project a fix changed is type-checked with its own dependencies
+   (`npm ci` from its lockfile, cached in `<work>/node/`; needs the npm registry) and its own
+   `tsc`, before and after: an error in a changed file that only the fixed copy has is a problem;
 4. compares each finding with ecosystem/verdicts.tsv (reviewed: true / false / debatable, one
    line of reason each): a finding without a verdict, or a verdict whose finding is gone, fails
    the check until someone reviews it.
 
     python scripts/ecosystem.py [--mirrors DIR] [--work DIR] [--repo NAME ...] [--no-fix]
-                                [--add-unreviewed]
+                                [--tsc] [--add-unreviewed]
 
 Exit 0 when everything is reviewed and every fix holds; 1 otherwise; 2 when a mirror is missing.
 The mirrors cannot be fetched in CI (no network but package registries): this runs on a
@@ -61,6 +64,7 @@ class RepoResult:
     changed: list[str] = field(default_factory=list)
     fix_problems: list[str] = field(default_factory=list)
     bound_calls: int = 0
+    typechecked: list[str] = field(default_factory=list)  # TypeScript files tsc checked after the fix
 
 
 def load_corpus(path: Path | None = None) -> list[dict[str, str]]:
@@ -170,6 +174,91 @@ def verify_fixes(result: RepoResult, tree: Path, fixed: Path, scratch: Path) -> 
                     result.fix_problems.append(f"{relative}:{call['line']}: under {env.name}: {error}")
 
 
+TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+
+
+def typecheck_fixes(result: RepoResult, tree: Path, fixed: Path, deps: Path) -> None:
+    """`tsc --noEmit` over the project of each TypeScript file the fix changed, with the
+    project's own dependencies and compiler, on the original and on the fixed copy: a compiler
+    error in a changed file that the original does not have is a fix problem. Errors are
+    compared without positions (a rewrite moves lines)."""
+    projects: dict[tuple[Path, Path], list[str]] = {}
+    for relative in result.changed:
+        if not relative.endswith(TYPESCRIPT_SUFFIXES) or relative.endswith(".d.ts"):
+            continue
+        root = _nearest(fixed, relative, "package-lock.json")
+        config = _nearest(fixed, relative, "tsconfig.json")
+        if root is None or config is None:
+            result.fix_problems.append(
+                f"{relative}: no package-lock.json and tsconfig.json above it to type-check with"
+            )
+            continue
+        projects.setdefault((root, config), []).append(relative)
+    for (root, config), files in projects.items():
+        modules = _installed(tree / root, deps / root)
+        compiler = modules / ".bin" / "tsc"
+        if not compiler.exists():
+            result.fix_problems.append(f"{root}: typescript is not among the project's dependencies")
+            continue
+        before = _tsc_errors(compiler, tree, root, config, modules)
+        after = _tsc_errors(compiler, fixed, root, config, modules)
+        for path, errors in after.items():
+            if path in files:
+                for error in sorted(set(errors) - set(before.get(path, []))):
+                    result.fix_problems.append(f"{path}: tsc after the fix: {error}")
+        result.typechecked += files
+
+
+def _nearest(top: Path, relative: str, name: str) -> Path | None:
+    """The folder (relative to `top`) nearest above `relative` that holds `name`."""
+    folder = Path(relative).parent
+    while True:
+        if (top / folder / name).is_file():
+            return folder
+        if folder == Path("."):
+            return None
+        folder = folder.parent
+
+
+def _installed(project: Path, into: Path) -> Path:
+    """The project's node_modules, installed once from its lockfile (scripts not run)."""
+    lock = (project / "package-lock.json").read_bytes()
+    if not (into / "node_modules").is_dir() or (into / "package-lock.json").read_bytes() != lock:
+        shutil.rmtree(into, ignore_errors=True)
+        into.mkdir(parents=True)
+        shutil.copyfile(project / "package.json", into / "package.json")
+        (into / "package-lock.json").write_bytes(lock)
+        subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=into, check=True
+        )
+    return into / "node_modules"
+
+
+def _tsc_errors(compiler: Path, top: Path, root: Path, config: Path, modules: Path) -> dict[str, list[str]]:
+    """tsc's errors by file (relative to `top`), positions dropped; node_modules linked in for
+    the run and taken away again."""
+    link = top / root / "node_modules"
+    made = not link.exists()
+    if made:
+        link.symlink_to(modules, target_is_directory=True)
+    try:
+        done = subprocess.run(
+            [str(compiler), "--noEmit", "--pretty", "false", "-p", str(top / config)],
+            cwd=top,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if made:
+            link.unlink()
+    errors: dict[str, list[str]] = {}
+    for line in done.stdout.splitlines():
+        path, paren, rest = line.partition("(")
+        if paren and "): error TS" in rest:
+            errors.setdefault(path, []).append(rest.split("): ", 1)[1])
+    return errors
+
+
 def changed_files(tree: Path, fixed: Path) -> list[str]:
     changed = []
     for root, dirs, files in os.walk(fixed):
@@ -198,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "mcp-migrate" / "ecosystem")
     parser.add_argument("--repo", action="append", help="only these repositories (owner/name)")
     parser.add_argument("--no-fix", action="store_true", help="check only")
+    parser.add_argument(
+        "--tsc", action="store_true", help="type-check fixed TypeScript projects with their own dependencies (npm)"
+    )
     parser.add_argument(
         "--add-unreviewed", action="store_true", help="append findings without a verdict to verdicts.tsv as '?'"
     )
@@ -230,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             scratch = args.work / "scratch"
             scratch.mkdir(parents=True, exist_ok=True)
             verify_fixes(result, tree, fixed, scratch)
+            if args.tsc:
+                typecheck_fixes(result, tree, fixed, args.work / "node" / slug)
         results.append(result)
         print(f"{repo['name']}: {len(result.findings)} findings, {result.seconds:.1f} s", file=sys.stderr)
 
@@ -242,8 +336,8 @@ def report_results(results: list[RepoResult], verdicts: dict[Any, dict[str, str]
     problems = 0
     lines = [
         "| repository | files | time | findings by code | true / false / debatable (non-test) | test code | "
-        "files fixed | SDK calls bound | fix problems |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "files fixed | SDK calls bound | TS files type-checked | fix problems |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     totals: Counter[str] = Counter()
     for result in results:
@@ -274,7 +368,8 @@ def report_results(results: list[RepoResult], verdicts: dict[Any, dict[str, str]
         lines.append(
             f"| {result.name} | {result.files} (+{result.missing_blobs} not in mirror) | {result.seconds:.1f} s | "
             f"{codes or '-'} | {tally['true']} / {tally['false']} / {tally['debatable']} | {tests} | "
-            f"{len(result.changed)} | {result.bound_calls} | {len(result.fix_problems)} |"
+            f"{len(result.changed)} | {result.bound_calls} | {len(result.typechecked) if args.tsc else '-'} | "
+            f"{len(result.fix_problems)} |"
         )
     checked = {r.name for r in results}
     vanished = [v for k, v in verdicts.items() if k[0] in checked and k not in seen]

@@ -561,3 +561,47 @@ def test_a_module_attribute_that_is_not_the_flag_or_not_a_module_is_silent(workd
         ),
     )
     assert _check(run) == []
+
+
+def test_facts_survive_the_results_cache_unchanged() -> None:
+    """What the cache keeps (JSON) gives back the same facts, every kind of them."""
+    from mcp_migrate.lang.python_modules import facts_from_json, facts_to_json, module_facts
+
+    source = b"""\
+import argparse
+import app.flags as flags
+from . import config
+from fastmcp import FastMCP
+from app.factory import create_server
+
+
+class Traced(FastMCP[dict]):
+    pass
+
+
+mcp = FastMCP("x", stateless_http=True, port=8000)
+other = create_server("y")
+LIMIT = 3
+
+
+def serve(port, stateless):
+    mcp.run(transport="http", port=port, stateless_http=stateless)
+
+
+def make():
+    server = Traced("z")
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transport", choices=["stdio", "http"])
+    args = parser.parse_args()
+    made = create_server("w")
+    made.run(transport=args.transport, stateless_http=config.STATELESS, **{})
+    serve(8000, flags.OFF)
+"""
+    facts = module_facts("/repo/app/main.py", source)
+    assert facts is not None and facts.factories and facts.results_used and facts.choices and facts.flag_params
+    kept = json.loads(json.dumps(facts_to_json(facts)))
+    assert facts_from_json("/repo/app/main.py", kept) == facts

@@ -676,3 +676,14 @@ def test_a_gap_in_code_a_rule_checks_fails_the_run_and_a_gap_elsewhere_does_not(
     write("server.ts", "// no MCP here\n" + GRAMMAR_GAP + "export const header = 'mcp-session-id';\n")
     code, out, _ = run("check", "server.ts")
     assert code == 0 and "warning: cannot parse all of it" in out, out
+
+
+@pytest.mark.parametrize(
+    "file",
+    ["a.py", "pkg/mod.py", "./pkg/mod.py", "pkg/../mod.py", "pkg//mod.py", ".hidden/x.py", "/abs/x.py", "/abs/../x.py"],
+)
+def test_the_index_phases_absolute_path_is_abspaths(file: str) -> None:
+    """The index phase keys facts by `_absolute`, the rules look them up by `os.path.abspath`."""
+    for cwd in ("/work/repo", "/work/.cache/repo", "/"):
+        expected = os.path.normpath(os.path.join(cwd, file))
+        assert engine._absolute(file, cwd) == expected

@@ -614,6 +614,7 @@ class IndexPhase:
         pool's `map` in parallel runs), and build each language's project."""
         kept: list[tuple[str, str, Any]] = []  # (language family, absolute path, facts)
         todo: list[SourcePath] = []
+        cwd = os.getcwd()
         for source in self.sources:
             indexer = lang.indexer(source.language)
             if indexer is None:
@@ -622,7 +623,7 @@ class IndexPhase:
             if not known:
                 todo.append(source)
             elif data is not None:
-                absolute = os.path.abspath(source.file)
+                absolute = _absolute(source.file, cwd)
                 try:
                     kept.append((lang.family(source.language), absolute, indexer.from_json(absolute, data)))
                 except (TypeError, ValueError, KeyError, IndexError, AttributeError):  # not ours: index again
@@ -631,13 +632,13 @@ class IndexPhase:
         for part, found in zip(parts, mapper(_index_facts, parts), strict=True):
             self.fresh.extend((source, facts) for source, facts in zip(part, found, strict=True) if facts is not False)
         fresh = [
-            (lang.family(source.language), os.path.abspath(source.file), facts)
+            (lang.family(source.language), _absolute(source.file, cwd), facts)
             for source, facts in self.fresh
             if facts is not None
         ]
-        return _build(self._followed([*kept, *fresh]))
+        return _build(self._followed([*kept, *fresh], cwd))
 
-    def _followed(self, facts: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    def _followed(self, facts: list[tuple[str, str, Any]], cwd: str) -> list[tuple[str, str, Any]]:
         """The second stage: files the byte gate skipped that indexed ones take a name from
         where it matters (`indexer.wanted`), indexed here until nothing new is asked for. They
         are few, and not kept in the cache: whether one is wanted depends on other files."""
@@ -647,7 +648,6 @@ class IndexPhase:
         for family, modules in by_family.items():
             indexer = lang.indexer(family)
             assert indexer is not None
-            cwd = os.getcwd()
             languages = {s.language for s in self.sources if lang.family(s.language) == family}
             files = {_absolute(s.file, cwd): s for s in self.sources if s.language in languages}
             tried: set[str] = set()
@@ -669,8 +669,9 @@ class IndexPhase:
 
 
 def _absolute(file: str, cwd: str) -> str:
-    """`os.path.abspath`, at a fifth of its cost for the normalised relative paths discovery gives."""
-    joined = file if os.path.isabs(file) else f"{cwd}{os.sep}{file}"
+    """`os.path.abspath(file)` (the same string), at a fifth of its cost for the normalised
+    relative paths discovery gives: the index phase names every file of a run."""
+    joined = os.path.join(cwd, file)
     return os.path.normpath(joined) if f"{os.sep}." in joined or os.sep * 2 in joined else joined
 
 
@@ -679,11 +680,12 @@ def _index_facts(sources: Sequence[SourcePath]) -> list[Any]:
     first: most files contribute nothing), False when it cannot be read (reported when the file
     itself is processed; not remembered)."""
     found: list[Any] = []
+    cwd = os.getcwd()
     for source in sources:
         indexer = lang.indexer(source.language)
         assert indexer is not None
         try:
-            found.append(indexer.index_file(os.path.abspath(source.file), _read(source)))
+            found.append(indexer.index_file(_absolute(source.file, cwd), _read(source)))
         except OSError:
             found.append(False)
     return found

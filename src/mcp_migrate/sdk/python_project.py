@@ -136,16 +136,13 @@ def index_file(path: str, raw: bytes) -> ModuleFacts | None:
         not any(literal in raw for literal in INDEX_GATE.literals) or _INDEX_PATTERN.search(raw) is None
     ):
         return None  # substring tests first: the pattern alone costs 4x as much on a monorepo
-    facts = module_facts(path, raw)
-    if facts is not None:  # kept in the results cache and sent between processes: only what `build` asks
-        facts.calls = [call for call in facts.calls if _may_matter(call)]
-    return facts
+    return index_forced(path, raw)
 
 
 def index_forced(path: str, raw: bytes) -> ModuleFacts | None:
-    """The facts of a module `wanted` asks for, which the byte gate does not pass."""
+    """The facts of a module whatever the byte gate says (`wanted` asks for some it skips)."""
     facts = module_facts(path, raw)
-    if facts is not None:
+    if facts is not None:  # kept in the results cache and sent between processes: only what `build` asks
         facts.calls = [call for call in facts.calls if _may_matter(call)]
     return facts
 
@@ -164,10 +161,9 @@ def wanted(modules: dict[str, ModuleFacts], python_files: Iterable[str]) -> set[
             if call.method in SERVING_METHODS:
                 seeds.append((path, call.head))
             seeds += [(path, passed) for keyword, passed in call.keywords if keyword in FLAG_KEYWORDS and passed]
-            for keyword, passed in call.dotted:
-                if keyword in FLAG_KEYWORDS:
-                    seeds.append((path, passed.partition(".")[0]))
-                    modules_named.append((path, passed.partition(".")[0]))
+            heads = [(path, passed.partition(".")[0]) for keyword, passed in call.dotted if keyword in FLAG_KEYWORDS]
+            seeds += heads
+            modules_named += heads
         seeds += [(path, callee) for callee, _call in facts.results_used]
     if not seeds:
         return set()

@@ -605,3 +605,26 @@ def main():
     assert facts is not None and facts.factories and facts.results_used and facts.choices and facts.flag_params
     kept = json.loads(json.dumps(facts_to_json(facts)))
     assert facts_from_json("/repo/app/main.py", kept) == facts
+
+
+@pytest.mark.parametrize("class_in", ["models", "config"], ids=["class-in-a-third-module", "class-beside-instance"])
+def test_a_settings_instance_read_off_a_module(workdir: Path, run: Run, class_in: str) -> None:
+    """`stateless=config.settings.stateless` after `from app import config`."""
+    models = _settings_class_project()
+    if class_in == "models":
+        write("app/config.py", "from app.models import Settings\n\nsettings = Settings()\n")
+        field, line = models, 6  # at the field
+    else:
+        models.unlink()
+        field = write(
+            "app/config.py",
+            "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+            "    port: int = 8000\n    stateless: bool = False\n\n\nsettings = Settings()\n",
+        )
+        line = 9  # at the instance, as when the flag is read off an imported instance
+    server = _MANAGER.replace("from app.settings import settings", "from app import config")
+    write("app/server.py", server.replace("stateless=settings.stateless", "stateless=config.settings.stateless"))
+    assert _check(run) == [(f"app/{class_in}.py", line, "MCP101", "unsafe")]
+    run("fix", "--no-cache", "--unsafe-fixes", ".")
+    assert "stateless: bool = True" in field.read_text()
+    assert _check(run) == []

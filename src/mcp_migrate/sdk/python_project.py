@@ -155,20 +155,26 @@ def wanted(modules: dict[str, ModuleFacts], python_files: Iterable[str]) -> set[
     (`settings = Settings()` in `config.py` -> the class in `models.py`) and re-export. Called
     again after they are indexed, until it asks for nothing new."""
     seeds: list[tuple[str, str]] = []
-    modules_named: list[tuple[str, str]] = []  # `config` of `stateless=config.X`, if a module
+    modules_named: list[tuple[str, str, str]] = []  # `config` and `X` of `stateless=config.X[.y]`
     for path, facts in modules.items():
         for call in facts.calls:
             if call.method in SERVING_METHODS:
                 seeds.append((path, call.head))
             seeds += [(path, passed) for keyword, passed in call.keywords if keyword in FLAG_KEYWORDS and passed]
-            heads = [(path, passed.partition(".")[0]) for keyword, passed in call.dotted if keyword in FLAG_KEYWORDS]
-            seeds += heads
-            modules_named += heads
+            for keyword, passed in call.dotted:
+                if keyword in FLAG_KEYWORDS:
+                    head, _, rest = passed.partition(".")
+                    seeds.append((path, head))
+                    modules_named.append((path, head, rest.partition(".")[0]))
         seeds += [(path, callee) for callee, _call in facts.results_used]
     if not seeds:
         return set()
     graph = ModuleGraph(modules, python_files)
-    found = {named for path, name in modules_named if (named := graph.module_of(path, name)) not in (None, path)}
+    found: set[str] = set()
+    for path, head, name in modules_named:  # `config` may be a module: `X` is then followed in it
+        module_path = graph.module_of(path, head)
+        if module_path is not None and module_path != path:
+            seeds.append((module_path, name))
     seen: set[tuple[str, str]] = set()
     while seeds:
         path, name = seeds.pop()
@@ -244,10 +250,10 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
                         uses.append((path, call.line))
             for keyword, passed in call.dotted:  # `stateless=settings.stateless`
                 head, _, attribute = passed.partition(".")
-                if keyword not in FLAG_KEYWORDS or "." in attribute:
+                if keyword not in FLAG_KEYWORDS:
                     continue
                 resolved = graph.definition(path, head) if head in facts.imports else (path, head)
-                if resolved is None or resolved[1] not in modules[resolved[0]].assigned:
+                if "." in attribute or resolved is None or resolved[1] not in modules[resolved[0]].assigned:
                     _module_attribute(project, graph, modules, path, passed, call.line)
                     continue
                 if resolved[0] != path:  # an imported instance
@@ -300,12 +306,17 @@ def build(modules: dict[str, ModuleFacts]) -> Project:
 def _module_attribute(
     project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts], path: str, passed: str, line: int
 ) -> None:
-    """`stateless=config.SHARED_NOTHING` with `config` a module of the repository (`from app
-    import config`, `import config`): the flag's default is decided there."""
-    head, _, attribute = passed.partition(".")
+    """`stateless=config.SHARED_NOTHING` or `stateless=config.settings.stateless` with `config` a
+    module of the repository (`from app import config`, `import config`): the flag's default is
+    decided there (or at the class of the instance it assigns)."""
+    head, _, rest = passed.partition(".")
     module = graph.module_of(path, head)
-    if module is not None and module != path and attribute in modules[module].assigned:
-        project.flag_uses.setdefault(module, {}).setdefault(attribute, []).append((path, line))
+    name, _, field = rest.partition(".")
+    if module is None or module == path or name not in modules[module].assigned or "." in field:
+        return
+    project.flag_uses.setdefault(module, {}).setdefault(rest, []).append((path, line))
+    if field:  # an instance: `settings = Settings()` there, the class perhaps in a third module
+        _class_of_instance(project, graph, modules, (module, name), field, (path, line))
 
 
 def _made_by_imported_factories(project: Project, graph: ModuleGraph, modules: dict[str, ModuleFacts]) -> None:

@@ -564,3 +564,13 @@ def test_a_yaml_stream_pyyaml_rejects_keeps_its_suppression_comments(run: Run) -
     assert "MCP001" not in out, out
     run("fix", "--no-cache", "--unsafe-fixes", ".")
     assert path.read_text(encoding="utf-8") == broken
+
+
+def test_a_nul_byte_inside_a_string_literal_is_no_internal_error(workdir: Path, run: Run) -> None:
+    """libcst parses it, `ast.literal_eval` (behind libcst's `evaluated_value`) refuses it: the
+    literal's value is unknown, not a crash (the fuzzer's seed 2 found this)."""
+    source = 'from fastmcp import FastMCP\n\nmcp = FastMCP("x")\n\nmcp.run(transport="s\x00treamable-http")\n'
+    (workdir / "server.py").write_bytes(source.encode())
+    code, out, err = run("fix", "--unsafe-fixes", "--no-cache", "--format", "json", "server.py")
+    assert "internal error" not in out + err, out + err
+    assert code == 1 and (workdir / "server.py").read_bytes() == source.encode()  # reported, not fixed (no pin)

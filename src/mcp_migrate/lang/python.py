@@ -411,7 +411,10 @@ def _dotted(node: cst.BaseExpression) -> str:
 def string_value(node: cst.BaseExpression | None) -> str | None:
     """The value of a plain (non f-) string literal, else None."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
+        try:
+            value = node.evaluated_value
+        except (SyntaxError, ValueError):  # libcst evaluates with `ast.literal_eval`: a NUL byte in it
+            return None
         return value if isinstance(value, str) else None
     return None
 

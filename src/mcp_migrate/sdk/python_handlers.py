@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import libcst as cst
 
-from ..lang.python import PythonModule
+from ..lang.python import PythonModule, string_value
 from .python import aliases
 from .python_versions import FASTMCP_SERVER, HIGH_LEVEL_SERVER, LOWLEVEL_SERVER
 
@@ -370,7 +370,7 @@ def _getattr_name(call: cst.Call) -> str | None:
         return None
     name = call.args[1].value
     if isinstance(name, cst.SimpleString) and name.value[:1] in "\"'" and name.value.isascii():
-        return name.evaluated_value if isinstance(name.evaluated_value, str) else None
+        return string_value(name)
     return None
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from ...lang import is_test_file
-from ...lang.python import PythonModule, argument, edit_arguments, imports_for, keyword
+from ...lang.python import PythonModule, argument, edit_arguments, imports_for, keyword, string_value
 from ...lang.python_tree import structure
 from ...model import Diagnostic, Fix, FixSafety
 from ...sdk.python import Server, servers, stdio_only
@@ -177,7 +177,7 @@ def _names_variable(args: Sequence[cst.Arg], variables: frozenset[str]) -> bool:
 
 
 def _is_string(expr: cst.BaseExpression, values: frozenset[str]) -> bool:
-    return isinstance(expr, cst.SimpleString) and expr.evaluated_value in values
+    return isinstance(expr, cst.SimpleString) and string_value(expr) in values
 
 
 def _shown(module: PythonModule, node: cst.CSTNode) -> str:

@@ -574,3 +574,24 @@ def test_a_nul_byte_inside_a_string_literal_is_no_internal_error(workdir: Path, 
     code, out, err = run("fix", "--unsafe-fixes", "--no-cache", "--format", "json", "server.py")
     assert "internal error" not in out + err, out + err
     assert code == 1 and (workdir / "server.py").read_bytes() == source.encode()  # reported, not fixed (no pin)
+
+
+@pytest.mark.parametrize("where", ["values-file-checked", "values-file-read-for-a-template"])
+def test_yaml_nested_past_the_parsers_limit_is_no_internal_error(workdir: Path, run: Run, where: str) -> None:
+    """PyYAML's pure-Python composer recurses: 1,500 nested brackets were a RecursionError when
+    MCP306 composed a values file as written, or read a chart's values for a template (the
+    fuzzer's seed 3 found the first)."""
+    # `{{...}}` deep reads as a template line, masked for the parse, then composed as written
+    deep = "{" * 1500 + "}" * 1500 if where == "values-file-checked" else "[" * 1500 + "]" * 1500
+    write("chart/Chart.yaml", "apiVersion: v2\nname: mcp\nversion: 0.1.0\n")
+    template_line = '  name: "{{ .Release.Name }}"\n' if where == "values-file-checked" else ""
+    write("chart/values.yaml", f"service:\n  sessionAffinity: ClientIP\n{template_line}  x: {deep}\n")
+    write(
+        "chart/templates/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: mcp\n  annotations:\n"
+        "    {{- toYaml .Values.service.annotations | nindent 4 }}\nspec:\n"
+        "  sessionAffinity: {{ .Values.service.sessionAffinity }}\n",
+    )
+    target = "chart/values.yaml" if where == "values-file-checked" else "chart/templates/service.yaml"
+    code, out, err = run("check", "--no-cache", "--format", "json", target)
+    assert "internal error" not in out + err and code in (0, 1), out + err

@@ -286,6 +286,16 @@ class YamlFile:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def compose_one(text: str) -> Node | None:
+    """The one document of `text` as PyYAML composes it as written (no template masking), or
+    None when it does not: broken, several documents, or nested past the parser's limit (the
+    pure-Python composer recurses: a RecursionError, not a YAMLError)."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 @dataclass(frozen=True)
 class KubeObject:
     file: YamlFile

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ..lang.yaml import compose_one
 from ..source import file_stamp
 
 _MAX_CHART_DEPTH = 6  # templates/ nest a little (templates/ingress/route.yaml)
@@ -90,9 +90,9 @@ def values_at(root: Path, dotted: str) -> list[ValuesEntry]:
 def _document(path: Path, stamp: tuple[int, int]) -> Node | None:
     try:
         text = path.read_text(encoding="utf-8-sig")
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None  # a template-like or broken file: it sets nothing we can read
+    except (OSError, UnicodeDecodeError):
+        return None
+    document = compose_one(text)  # None: a template-like or broken file sets nothing we can read
     return document if isinstance(document, MappingNode) else None
 
 

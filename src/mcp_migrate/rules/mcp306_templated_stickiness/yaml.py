@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ...lang.yaml import Entry, KubeObject, YamlFile, entries, entry, get, scalar
+from ...lang.yaml import Entry, KubeObject, YamlFile, compose_one, entries, entry, get, scalar
 from ...model import Diagnostic, Edit, Fix, FixSafety, Span
 from ...sdk import helm
 from ...sdk.kubernetes import is_aws_tg_attributes, sticky_pairs
@@ -329,12 +328,8 @@ def _is_values(file: YamlFile) -> bool:
         return False
     if entry(file.documents[0], "apiVersion") or entry(file.documents[0], "kind"):
         return False
-    if file.template:  # `{{` inside quoted strings (tpl values) is fine; template lines are not
-        try:
-            yaml.compose(file.text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            return False
-    return True
+    # `{{` inside quoted strings (tpl values) is fine; template lines are not
+    return not file.template or compose_one(file.text) is not None
 
 
 def _values(file: YamlFile, document: Node) -> Iterator[Diagnostic]:

@@ -595,3 +595,22 @@ def test_yaml_nested_past_the_parsers_limit_is_no_internal_error(workdir: Path, 
     target = "chart/values.yaml" if where == "values-file-checked" else "chart/templates/service.yaml"
     code, out, err = run("check", "--no-cache", "--format", "json", target)
     assert "internal error" not in out + err and code in (0, 1), out + err
+
+
+def test_a_lone_cr_inside_a_line_keeps_comments_on_their_lines(workdir: Path, run: Run) -> None:
+    """CPython and libcst end a line at a lone CR; the comment reader split at LF only, so every
+    later suppression was a line off and MCP001's fix cut the wrong line (the engine refused it:
+    an internal error; the fuzzer's seed 7 found it)."""
+    source = (
+        "from mcp.server.fastmcp import FastMCP\n\n"
+        'mcp = Fast\rMCP("gateway", stateless_http=True)\n'
+        'legacy = FastMCP("legacy")  # mcp-migrate: ignore[MCP101, MCP104]\n'
+        'legacy.run(transport="streamable-http")\n'
+    )
+    (workdir / "server.py").write_bytes(source.encode())
+    code, out, err = run("fix", "--no-cache", "--format", "json", "server.py")
+    assert "internal error" not in out + err, out + err
+    assert code == 1
+    fixed = (workdir / "server.py").read_bytes().decode()
+    assert "# mcp-migrate: ignore[MCP101]\n" in fixed  # MCP104 was the unused half
+    assert fixed.count("\r") == 1

@@ -391,7 +391,9 @@ class PythonModule:
         """(column, text) of the comment on each line: real comments only, never strings."""
         found: dict[int, tuple[int, str]] = {}
         try:
-            for tok in tokenize.generate_tokens(io.StringIO(self.text).readline):
+            # Universal newlines: a lone CR ends a line for CPython, libcst and LineIndex alike
+            # (a plain StringIO splits at LF only, and every later comment was a line off).
+            for tok in tokenize.generate_tokens(io.StringIO(self.text, newline=None).readline):
                 if tok.type == tokenize.COMMENT:
                     found[tok.start[0]] = (tok.start[1], tok.string)
         except (tokenize.TokenError, SyntaxError):
